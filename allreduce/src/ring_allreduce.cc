@@ -1,0 +1,179 @@
+// Ring allreduce, pipelined by segments.
+//
+// The n ranks form a ring; rank r sends only to its right neighbour (r+1) and receives only from
+// its left one (r-1). The buffer is cut into n chunks (EvenPartition), chunk c of size ~count/n.
+//
+// Reduce-scatter, steps s = 0 .. n-2:  rank r sends chunk (r - s) and receives chunk (r - s - 1),
+//   which it combines with its own copy. The chunk received at step s is exactly the one it sends
+//   at step s+1, so after n-1 steps chunk (r + 1) holds the contributions of all n ranks: rank r
+//   "owns" the finished chunk r+1.
+// Allgather, steps s = 0 .. n-2:  rank r sends chunk (r + 1 - s) and receives chunk (r - s),
+//   already final, straight into the output. Again what arrives at step s leaves at step s+1.
+// (All chunk indices are mod n.)
+//
+// So every message rank r receives is, after local work, the message it sends next: the whole
+// algorithm is one stream of segments flowing around the ring. We cut each chunk into segments
+// of `segment_bytes` and process the incoming stream in order: wait for segment i, reduce it
+// (while the next `depth - 1` segments are already in flight), forward it right. Only the first
+// chunk, rank r's own chunk r, is sent without having been received: from the input, before the
+// loop. Both ends of every link derive the same segment list from (count, n), and same-tag
+// messages between two ranks arrive in order, so message k on a link is segment k of the
+// receiver's list.
+//
+// Memory:
+//  - Reduce-scatter segments land in `depth` scratch slots, then out = in (op) slot.
+//  - Allgather segments land in the output directly. Their region of the output must be free
+//    first: its reduce-scatter work for chunk c must be done (with one segment per chunk the
+//    allgather receive for c can be fewer than `depth` entries after it), and every send that
+//    reads that segment must have completed (it left during the reduce-scatter, or in the
+//    in-place case from the input at the start). So an allgather receive is posted only once the
+//    local processing has passed the last reduction of its chunk, and waits for the pending
+//    sends of the same segment. (Not of the whole chunk: the forward of the allgather segment
+//    just before it reads the same chunk, and the right neighbour needs that message only much
+//    later — waiting for it would close a cycle around the ring.)
+//  - Out of place works for free: every chunk but r is written by a reduction, chunk r by the
+//    allgather.
+// Progress: the sends a rank waits for before posting an allgather receive are messages its right
+// neighbour needs earlier in its own stream than the entry this rank is about to post, so a
+// chain of ranks each waiting on its right neighbour would need ever-smaller stream positions
+// around the ring: it cannot close into a cycle, and the ring cannot deadlock.
+#include "ring_allreduce.h"
+
+#include <algorithm>
+#include <cstring>
+#include <deque>
+#include <memory>
+
+#include "ring_partition.h"
+
+namespace ronde {
+
+namespace {
+
+// One segment of the incoming stream and what to do when it arrives.
+struct Incoming {
+  Segment segment;
+  bool reduce;   // reduce-scatter: combine with the local input; otherwise allgather: already final
+  bool last_reduction;  // this completes the chunk this rank owns (apply Average's division)
+  bool forward;  // send it on to the right neighbour afterwards
+  std::size_t ready_after;  // allgather: index of the last reduce-scatter entry of this chunk + 1
+};
+
+struct PendingSend {
+  std::unique_ptr<Transfer> transfer;
+  Segment segment;
+  bool reads_output;  // the send reads the output buffer (not a separate input)
+};
+
+bool overlaps(const Segment& a, const Segment& b) {
+  return a.begin < b.begin + b.count && b.begin < a.begin + a.count;
+}
+
+std::size_t ring_index(long long index, int n) { return static_cast<std::size_t>(((index % n) + n) % n); }
+
+std::vector<Incoming> incoming_stream(int rank, int n, const EvenPartition& chunks, std::size_t segment_elems) {
+  std::vector<Incoming> stream;
+  std::vector<Segment> segments;
+  std::vector<std::size_t> reduced_by(static_cast<std::size_t>(n), 0);  // per chunk
+  for (int step = 0; step < n - 1; ++step) {  // reduce-scatter: chunk r - s - 1 arrives
+    segments.clear();
+    const std::size_t chunk = ring_index(rank - step - 1, n);
+    append_segments(chunks, chunk, segment_elems, segments);
+    for (const Segment& segment : segments) {
+      // The owned chunk leaves right after its last reduction: it is allgather step 0's send.
+      stream.push_back({segment, true, step == n - 2, true, 0});
+    }
+    reduced_by[chunk] = stream.size();
+  }
+  for (int step = 0; step < n - 1; ++step) {  // allgather: chunk r - s arrives, final
+    segments.clear();
+    const std::size_t chunk = ring_index(rank - step, n);
+    append_segments(chunks, chunk, segment_elems, segments);
+    for (const Segment& segment : segments) stream.push_back({segment, false, false, step < n - 2, reduced_by[chunk]});
+  }
+  return stream;
+}
+
+}  // namespace
+
+void ring_allreduce(Transport& transport, const void* in, void* out, std::size_t count, DType dtype,
+                    ReduceOp op, const RingOptions& options, std::vector<std::byte>& scratch) {
+  const int n = transport.size();
+  const int rank = transport.rank();
+  const std::size_t element = dtype_size(dtype);
+  const auto* input = static_cast<const std::byte*>(in);
+  auto* output = static_cast<std::byte*>(out);
+  if (count == 0) return;
+  if (n == 1) {
+    if (input != output) std::memcpy(output, input, count * element);
+    return;  // Average over one rank is the identity
+  }
+
+  const int right = (rank + 1) % n;
+  const int left = (rank + n - 1) % n;
+  const std::size_t segment_elems = std::max<std::size_t>(1, options.segment_bytes / element);
+  const std::size_t depth = static_cast<std::size_t>(std::max(2, options.pipeline_depth));
+  const EvenPartition chunks{count, static_cast<std::size_t>(n)};
+  const std::vector<Incoming> stream = incoming_stream(rank, n, chunks, segment_elems);
+  const std::size_t slot_bytes = segment_elems * element;
+  if (scratch.size() < depth * slot_bytes) scratch.resize(depth * slot_bytes);
+  auto slot = [&](std::size_t index) { return scratch.data() + (index % depth) * slot_bytes; };
+
+  std::deque<PendingSend> sends;
+  auto send = [&](const std::byte* data, const Segment& segment, bool reads_output) {
+    sends.push_back({transport.send(right, data + segment.begin * element, segment.count * element, Tag::Allreduce),
+                     segment, reads_output});
+  };
+  // Waits (oldest first) until no pending send reads the output where `target` will be written.
+  auto wait_sends_reading = [&](const Segment& target) {
+    auto last = std::find_if(sends.rbegin(), sends.rend(),
+                             [&](const PendingSend& s) { return s.reads_output && overlaps(s.segment, target); });
+    for (auto waiting = sends.rend() - last; waiting > 0; --waiting) {
+      sends.front().transfer->wait();
+      sends.pop_front();
+    }
+  };
+  auto post_receive = [&](std::size_t index) {
+    const Segment& segment = stream[index].segment;
+    std::byte* target = slot(index);
+    if (!stream[index].reduce) {
+      wait_sends_reading(segment);
+      target = output + segment.begin * element;
+    }
+    return transport.recv(left, target, segment.count * element, Tag::Allreduce);
+  };
+
+  // Reduce-scatter step 0: this rank's own chunk, from the input.
+  std::vector<Segment> own;
+  append_segments(chunks, static_cast<std::size_t>(rank), segment_elems, own);
+  for (const Segment& segment : own) send(input, segment, input == output);
+
+  // Keeps up to `depth` receives posted ahead of entry `processed`, the first not yet handled.
+  std::deque<std::unique_ptr<Transfer>> receives;
+  std::size_t next_to_post = 0;
+  auto post_ahead = [&](std::size_t processed) {
+    while (next_to_post < stream.size() && next_to_post < processed + depth &&
+           stream[next_to_post].ready_after <= processed) {
+      receives.push_back(post_receive(next_to_post++));
+    }
+  };
+  post_ahead(0);
+
+  for (std::size_t index = 0; index < stream.size(); ++index) {
+    post_ahead(index);  // a no-op unless an allgather entry was held back
+    receives.front()->wait();
+    receives.pop_front();
+    const Incoming& message = stream[index];
+    std::byte* here = output + message.segment.begin * element;
+    if (message.reduce) {
+      reduce_elements(op, dtype, input + message.segment.begin * element, slot(index), here, message.segment.count);
+      if (message.last_reduction && op == ReduceOp::Average) divide_elements(dtype, here, message.segment.count, n);
+    }
+    if (message.forward) send(output, message.segment, true);
+    post_ahead(index + 1);
+    while (!sends.empty() && sends.front().transfer->test()) sends.pop_front();
+  }
+  for (PendingSend& pending : sends) pending.transfer->wait();
+}
+
+}  // namespace ronde

@@ -1,0 +1,48 @@
+// The transport interface that ronde's collective algorithms are written against.
+//
+// A transport moves byte ranges between the ranks of one group, asynchronously. Its contract:
+//  - send/recv return at once with a Transfer; the buffer must stay valid and (for send)
+//    unmodified until the Transfer completes.
+//  - Messages from one rank to another with the same tag are received in the order they were
+//    sent. A recv must name exactly the byte count that was sent; a different count is an
+//    Error(Mismatch) naming both ranks and both sizes.
+//  - Progress is guaranteed while any Transfer of this transport is being waited on, so a ring in
+//    which every rank posts its receives before waiting cannot deadlock.
+//  - Destroying an unfinished Transfer abandons it (used on error paths only): a receive is
+//    cancelled, a send is left to finish on its own, so its buffer must outlive the transport.
+// Algorithms never see MPI, NCCL or sockets: the MPI point-to-point transport is one
+// implementation, and tests run ranks as threads over an in-process one.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+
+namespace ronde {
+
+class Transfer {
+ public:
+  virtual ~Transfer() = default;
+  // Blocks until the transfer is complete; throws Error on failure.
+  virtual void wait() = 0;
+  // True once complete (then wait() returns at once); throws Error on failure.
+  virtual bool test() = 0;
+};
+
+// Tags separate independent message streams between the same two ranks.
+enum class Tag : int {
+  Allreduce = 1,
+  Broadcast = 2,
+  Barrier = 3,
+  User = 1000,  // first tag free for callers' own algorithms
+};
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  virtual std::unique_ptr<Transfer> send(int peer, const void* data, std::size_t bytes, Tag tag) = 0;
+  virtual std::unique_ptr<Transfer> recv(int peer, void* data, std::size_t bytes, Tag tag) = 0;
+};
+
+}  // namespace ronde

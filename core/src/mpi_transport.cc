@@ -1,0 +1,173 @@
+#include "mpi_transport.h"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "ronde/core/error.h"
+
+namespace ronde {
+
+namespace {
+
+// MPI counts are int: a larger message travels as consecutive pieces of at most this size. Both
+// ends cut the same byte count the same way, and same-tag messages arrive in order.
+constexpr std::size_t kMaxPieceBytes = std::size_t{1} << 30;
+
+std::string mpi_error_text(int code) {
+  char text[MPI_MAX_ERROR_STRING];
+  int length = 0;
+  if (MPI_Error_string(code, text, &length) != MPI_SUCCESS) return "MPI error " + std::to_string(code);
+  return std::string(text, static_cast<std::size_t>(length));
+}
+
+std::string tag_name(Tag tag) {
+  switch (tag) {
+    case Tag::Allreduce: return "allreduce";
+    case Tag::Broadcast: return "broadcast";
+    case Tag::Barrier: return "barrier";
+    case Tag::User: break;
+  }
+  return "tag " + std::to_string(static_cast<int>(tag));
+}
+
+class MpiTransfer final : public Transfer {
+ public:
+  enum class Direction { Send, Recv };
+  MpiTransfer(Direction direction, int rank, int peer, Tag tag, std::size_t bytes)
+      : direction_(direction), rank_(rank), peer_(peer), tag_(tag), bytes_(bytes) {}
+
+  // Abandoned on an error path: waiting could hang on a peer that will never send, so cancel
+  // receives and release sends (MPI finishes a released send by itself).
+  ~MpiTransfer() override {
+    if (done_) return;
+    for (MPI_Request& request : requests_) {
+      if (request == MPI_REQUEST_NULL) continue;
+      if (direction_ == Direction::Recv) {
+        MPI_Cancel(&request);
+        MPI_Wait(&request, MPI_STATUS_IGNORE);
+      } else {
+        MPI_Request_free(&request);
+      }
+    }
+  }
+
+  void post(char* data, MPI_Comm comm) {
+    std::size_t offset = 0;
+    do {
+      const std::size_t piece = std::min(kMaxPieceBytes, bytes_ - offset);
+      pieces_.push_back(piece);
+      MPI_Request request = MPI_REQUEST_NULL;
+      const int count = static_cast<int>(piece);
+      const int code = direction_ == Direction::Send
+                           ? MPI_Isend(data + offset, count, MPI_BYTE, peer_, static_cast<int>(tag_), comm, &request)
+                           : MPI_Irecv(data + offset, count, MPI_BYTE, peer_, static_cast<int>(tag_), comm, &request);
+      if (code != MPI_SUCCESS) fail(code);
+      requests_.push_back(request);
+      offset += piece;
+    } while (offset < bytes_);
+  }
+
+  void wait() override {
+    if (done_) return;
+    std::vector<MPI_Status> statuses(requests_.size());
+    const int code = MPI_Waitall(static_cast<int>(requests_.size()), requests_.data(), statuses.data());
+    finish(code, statuses);
+  }
+
+  bool test() override {
+    if (done_) return true;
+    int flag = 0;
+    std::vector<MPI_Status> statuses(requests_.size());
+    const int code = MPI_Testall(static_cast<int>(requests_.size()), requests_.data(), &flag, statuses.data());
+    if (code != MPI_SUCCESS || flag) finish(code, statuses);
+    return done_;
+  }
+
+ private:
+  void finish(int code, const std::vector<MPI_Status>& statuses) {
+    done_ = true;
+    if (code == MPI_ERR_IN_STATUS) {
+      for (const MPI_Status& status : statuses) {
+        if (status.MPI_ERROR != MPI_SUCCESS) fail(status.MPI_ERROR);
+      }
+    }
+    if (code != MPI_SUCCESS) fail(code);
+    if (direction_ == Direction::Recv) {
+      for (std::size_t i = 0; i < statuses.size(); ++i) {
+        int received = 0;
+        MPI_Get_count(&statuses[i], MPI_BYTE, &received);
+        if (static_cast<std::size_t>(received) != pieces_[i]) mismatch(static_cast<std::size_t>(received));
+      }
+    }
+  }
+
+  [[noreturn]] void mismatch(std::size_t received) const {
+    throw Error(ErrorCode::Mismatch, "rank " + std::to_string(rank_) + " expected " + std::to_string(bytes_) +
+                                         " bytes from rank " + std::to_string(peer_) + " (" + tag_name(tag_) +
+                                         ") but a message of " + std::to_string(received) +
+                                         " bytes arrived: the ranks disagree on the element count or dtype");
+  }
+
+  [[noreturn]] void fail(int code) const {
+    int error_class = code;
+    MPI_Error_class(code, &error_class);
+    if (direction_ == Direction::Recv && error_class == MPI_ERR_TRUNCATE) {
+      throw Error(ErrorCode::Mismatch, "rank " + std::to_string(rank_) + " expected " + std::to_string(bytes_) +
+                                           " bytes from rank " + std::to_string(peer_) + " (" + tag_name(tag_) +
+                                           ") but a larger message arrived: the ranks disagree on the element "
+                                           "count or dtype");
+    }
+    throw Error(ErrorCode::Internal, std::string(direction_ == Direction::Send ? "MPI send" : "MPI receive") +
+                                         " between rank " + std::to_string(rank_) + " and rank " +
+                                         std::to_string(peer_) + " (" + tag_name(tag_) + ") failed: " + mpi_error_text(code));
+  }
+
+  Direction direction_;
+  int rank_;
+  int peer_;
+  Tag tag_;
+  std::size_t bytes_;
+  std::vector<MPI_Request> requests_;
+  std::vector<std::size_t> pieces_;
+  bool done_ = false;
+};
+
+}  // namespace
+
+MpiTransport::MpiTransport(MPI_Comm comm) {
+  if (MPI_Comm_dup(comm, &comm_) != MPI_SUCCESS) throw Error(ErrorCode::Internal, "MPI_Comm_dup failed");
+  MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
+  MPI_Comm_rank(comm_, &rank_);
+  MPI_Comm_size(comm_, &size_);
+}
+
+MpiTransport::~MpiTransport() {
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (!finalized && comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
+}
+
+void MpiTransport::check_peer(int peer, const char* what) const {
+  if (peer < 0 || peer >= size_) {
+    throw Error(ErrorCode::InvalidArgument, std::string(what) + " peer rank " + std::to_string(peer) +
+                                                " is outside the group of " + std::to_string(size_) + " ranks");
+  }
+}
+
+std::unique_ptr<Transfer> MpiTransport::send(int peer, const void* data, std::size_t bytes, Tag tag) {
+  check_peer(peer, "send");
+  auto transfer = std::make_unique<MpiTransfer>(MpiTransfer::Direction::Send, rank_, peer, tag, bytes);
+  // MPI takes a non-const pointer in its C prototypes of old; the data is only read.
+  transfer->post(static_cast<char*>(const_cast<void*>(data)), comm_);
+  return transfer;
+}
+
+std::unique_ptr<Transfer> MpiTransport::recv(int peer, void* data, std::size_t bytes, Tag tag) {
+  check_peer(peer, "recv");
+  auto transfer = std::make_unique<MpiTransfer>(MpiTransfer::Direction::Recv, rank_, peer, tag, bytes);
+  transfer->post(static_cast<char*>(data), comm_);
+  return transfer;
+}
+
+}  // namespace ronde

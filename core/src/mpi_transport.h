@@ -1,0 +1,31 @@
+// The Transport over MPI point-to-point (MPI_Isend / MPI_Irecv on a private duplicate of a
+// communicator, so ronde's messages never match the program's own).
+#pragma once
+
+#include <mpi.h>
+
+#include "ronde/core/transport.h"
+
+namespace ronde {
+
+class MpiTransport final : public Transport {
+ public:
+  // Duplicates `comm` and makes MPI errors on it return codes (turned into ronde::Error).
+  explicit MpiTransport(MPI_Comm comm);
+  ~MpiTransport() override;
+  MpiTransport(const MpiTransport&) = delete;
+  MpiTransport& operator=(const MpiTransport&) = delete;
+
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+  std::unique_ptr<Transfer> send(int peer, const void* data, std::size_t bytes, Tag tag) override;
+  std::unique_ptr<Transfer> recv(int peer, void* data, std::size_t bytes, Tag tag) override;
+
+ private:
+  void check_peer(int peer, const char* what) const;
+  MPI_Comm comm_ = MPI_COMM_NULL;
+  int rank_ = 0;
+  int size_ = 1;
+};
+
+}  // namespace ronde

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# scripts/bench.sh NAME [--quick] — run benchmark NAME the way it is meant to be run, print its
+# table, write bench-results/NAME.csv (fresh each run) and plot it to bench-results/NAME.png.
+#
+# Environment:
+#   RONDE_BUILD_DIR    build directory, relative to the repository root or absolute
+#                      (default build-release; configured and built if the benchmark is missing)
+#   RONDE_BENCH_RANKS  rank counts to run, in order (default "2 4")
+#   RONDE_BENCH_TIMEOUT  seconds allowed for one mpirun (default 300 with --quick, else 3600)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BENCHMARKS=(allreduce)   # add a name here and a case in main() below
+
+usage() {
+  cat <<USAGE
+usage: scripts/bench.sh NAME [--quick]
+
+Runs benchmark NAME, prints a readable table, writes bench-results/NAME.csv (header
+bench,case,impl,ranks,bytes,metric,value) and bench-results/NAME.png.
+
+benchmarks:
+  allreduce   float32 Sum allreduce, 4 B .. 256 MiB: ronde vs MPI_Allreduce vs Gloo,
+              under mpirun with 2 then 4 ranks
+
+options:
+  --quick     a short run (under a minute) for smoke checks
+  --help      this text
+
+environment: RONDE_BUILD_DIR (default build-release), RONDE_BENCH_RANKS (default "2 4"),
+             RONDE_BENCH_TIMEOUT (seconds per mpirun)
+USAGE
+}
+
+die() { echo "bench.sh: $*" >&2; exit 1; }
+
+build_dir() {
+  local dir="${RONDE_BUILD_DIR:-build-release}"
+  case "$dir" in /*) echo "$dir" ;; *) echo "$ROOT/$dir" ;; esac
+}
+
+# ensure_target TARGET RELATIVE_PATH: prints the path of the built binary, building it if missing.
+ensure_target() {
+  local target="$1" rel="$2" dir bin
+  dir="$(build_dir)"
+  bin="$dir/$rel"
+  if [[ ! -x "$bin" ]]; then
+    echo "bench.sh: $bin not found; building it (Release) in $dir" >&2
+    if [[ ! -f "$dir/CMakeCache.txt" ]]; then
+      cmake -S "$ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >&2 || die "configure failed"
+    fi
+    cmake --build "$dir" --target "$target" >&2 || die "build of $target failed"
+    [[ -x "$bin" ]] || die "$bin still missing after the build"
+  fi
+  echo "$bin"
+}
+
+# Open MPI as root on a small machine: allow root, allow more ranks than cores, shared memory only.
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+
+run_mpi() {  # run_mpi NP COMMAND...
+  local np="$1"; shift
+  timeout --foreground "$TIMEOUT" mpirun -np "$np" --mca btl self,vader "$@" ||
+    die "mpirun -np $np $* failed (exit $?)"
+}
+
+plot() {  # plot NAME
+  local csv="$RESULTS/$1.csv" png="$RESULTS/$1.png"
+  if [[ ! -x /usr/bin/python3 ]]; then
+    echo "bench.sh: /usr/bin/python3 missing; no plot" >&2
+    return 0
+  fi
+  /usr/bin/python3 "$ROOT/scripts/plot_bench.py" "$csv" --output "$png" --title "$1" ||
+    die "plotting $csv failed"
+}
+
+bench_allreduce() {
+  local bin csv np
+  bin="$(ensure_target allreduce_bench benchmarks/allreduce_bench)"
+  csv="$RESULTS/allreduce.csv"
+  rm -f "$csv"
+  for np in ${RONDE_BENCH_RANKS:-2 4}; do
+    echo "== allreduce, $np ranks: mpirun -np $np ${bin#"$ROOT"/} --csv ${csv#"$ROOT"/} ${QUICK[*]}" >&2
+    run_mpi "$np" "$bin" --csv "$csv" "${QUICK[@]}"
+  done
+  plot allreduce
+}
+
+main() {
+  local name="" arg
+  QUICK=()
+  for arg in "$@"; do
+    case "$arg" in
+      --help|-h) usage; exit 0 ;;
+      --quick) QUICK=(--quick) ;;
+      -*) echo "bench.sh: unknown option '$arg'" >&2; usage >&2; exit 2 ;;
+      *)
+        [[ -z "$name" ]] || { echo "bench.sh: one benchmark at a time ('$name', '$arg')" >&2; usage >&2; exit 2; }
+        name="$arg" ;;
+    esac
+  done
+  if [[ -z "$name" ]]; then usage >&2; exit 2; fi
+
+  if [[ ${#QUICK[@]} -gt 0 ]]; then TIMEOUT="${RONDE_BENCH_TIMEOUT:-300}"; else TIMEOUT="${RONDE_BENCH_TIMEOUT:-3600}"; fi
+  RESULTS="$ROOT/bench-results"
+  mkdir -p "$RESULTS"
+  cd "$ROOT"
+
+  local start=$SECONDS
+  case "$name" in
+    allreduce) bench_allreduce ;;
+    *)
+      echo "bench.sh: unknown benchmark '$name' (available: ${BENCHMARKS[*]})" >&2
+      usage >&2
+      exit 2 ;;
+  esac
+  echo "bench.sh: $name done in $((SECONDS - start)) s: bench-results/$name.csv, bench-results/$name.png" >&2
+}
+
+main "$@"

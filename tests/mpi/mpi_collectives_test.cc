@@ -1,0 +1,287 @@
+// ronde's collectives under mpirun, checked against Open MPI's own collectives on the same random
+// data: integers exactly, floating point within a tolerance that covers a different summation
+// order. Run by CTest at 1, 2, 3, 4 and 8 ranks (see CMakeLists.txt).
+#include <gtest/gtest.h>
+#include <mpi.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <unistd.h>
+#include <random>
+#include <vector>
+
+#include "ronde/allreduce/collectives.h"
+#include "ronde/core/context.h"
+#include "ronde/core/error.h"
+
+namespace {
+
+ronde::Context* g_context = nullptr;  // owned by main(); the test binary's single MPI session
+
+ronde::Context& context() { return *g_context; }
+int rank() { return context().rank(); }
+int size() { return context().size(); }
+
+// Element counts that stress the chunk and segment arithmetic: empty, tiny, fewer than ranks,
+// primes, around segment boundaries (65536 f32 = one 256 KiB segment).
+const std::vector<std::size_t> kCounts = {0, 1, 2, 3, 5, 7, 8, 13, 1000, 4099, 65535, 65536, 65537, 196613, 1000003};
+
+template <class T>
+std::vector<T> random_values(std::size_t count, unsigned seed) {
+  std::mt19937_64 generator(seed * 7919u + static_cast<unsigned>(rank()) * 104729u);
+  std::vector<T> values(count);
+  for (T& value : values) {
+    if constexpr (std::is_floating_point_v<T>) {
+      value = std::uniform_real_distribution<T>(-1, 1)(generator);
+    } else if constexpr (std::is_same_v<T, std::uint8_t>) {
+      value = static_cast<T>(generator() % 4);  // small, so that sums and products stay meaningful
+    } else {
+      value = static_cast<T>(static_cast<std::int64_t>(generator() % 2001) - 1000);
+    }
+  }
+  return values;
+}
+
+template <class T> MPI_Datatype mpi_type();
+template <> MPI_Datatype mpi_type<float>() { return MPI_FLOAT; }
+template <> MPI_Datatype mpi_type<double>() { return MPI_DOUBLE; }
+template <> MPI_Datatype mpi_type<std::int32_t>() { return MPI_INT32_T; }
+template <> MPI_Datatype mpi_type<std::int64_t>() { return MPI_INT64_T; }
+template <> MPI_Datatype mpi_type<std::uint8_t>() { return MPI_UINT8_T; }
+
+MPI_Op mpi_op(ronde::ReduceOp op) {
+  switch (op) {
+    case ronde::ReduceOp::Sum:
+    case ronde::ReduceOp::Average: return MPI_SUM;
+    case ronde::ReduceOp::Min: return MPI_MIN;
+    case ronde::ReduceOp::Max: return MPI_MAX;
+    case ronde::ReduceOp::Product: return MPI_PROD;
+  }
+  return MPI_SUM;
+}
+
+// The reference: MPI_Allreduce, then Average's division as ronde defines it.
+template <class T>
+std::vector<T> reference_allreduce(const std::vector<T>& input, ronde::ReduceOp op) {
+  std::vector<T> expected(input.size());
+  MPI_Allreduce(input.data(), expected.data(), static_cast<int>(input.size()), mpi_type<T>(), mpi_op(op), MPI_COMM_WORLD);
+  if (op == ronde::ReduceOp::Average) {
+    for (T& value : expected) value = static_cast<T>(value / static_cast<T>(size()));
+  }
+  return expected;
+}
+
+template <class T>
+void expect_close(const std::vector<T>& actual, const std::vector<T>& expected, const std::string& what) {
+  ASSERT_EQ(actual.size(), expected.size()) << what;
+  for (std::size_t i = 0; i < actual.size(); ++i) {
+    if constexpr (std::is_floating_point_v<T>) {
+      const T tolerance = static_cast<T>(std::is_same_v<T, float> ? 1e-5 : 1e-12) * static_cast<T>(size()) *
+                          std::max<T>(1, std::abs(expected[i]));
+      ASSERT_NEAR(actual[i], expected[i], tolerance) << what << " at element " << i;
+    } else {
+      ASSERT_EQ(actual[i], expected[i]) << what << " at element " << i;
+    }
+  }
+}
+
+template <class T>
+void check_allreduce(ronde::ReduceOp op, bool in_place, const std::vector<std::size_t>& counts) {
+  ronde::Collectives collectives(context());
+  for (std::size_t count : counts) {
+    const std::string what = std::string(ronde::to_string(ronde::dtype_of<T>)) + " " +
+                             std::string(ronde::to_string(op)) + (in_place ? " in place" : " out of place") +
+                             ", count " + std::to_string(count) + ", " + std::to_string(size()) + " ranks";
+    std::vector<T> input = random_values<T>(count, static_cast<unsigned>(count));
+    if (op == ronde::ReduceOp::Product && std::is_floating_point_v<T>) {
+      for (T& value : input) value = static_cast<T>(1 + value / 8);  // keep products near 1
+    }
+    const std::vector<T> expected = reference_allreduce(input, op);
+    std::vector<T> output(count, T{});
+    if (in_place) {
+      collectives.allreduce(ronde::Tensor::of(input), op);
+      expect_close(input, expected, what);
+    } else {
+      const std::vector<T> original = input;
+      collectives.allreduce(ronde::Tensor::of(input), ronde::Tensor::of(output), op);
+      expect_close(output, expected, what);
+      ASSERT_EQ(input, original) << what << ": the input was modified";
+    }
+  }
+}
+
+constexpr ronde::ReduceOp kOps[] = {ronde::ReduceOp::Sum, ronde::ReduceOp::Average, ronde::ReduceOp::Min,
+                                    ronde::ReduceOp::Max, ronde::ReduceOp::Product};
+
+TEST(MpiAllreduce, Float32EveryOpInAndOutOfPlace) {
+  for (auto op : kOps) {
+    check_allreduce<float>(op, true, kCounts);
+    check_allreduce<float>(op, false, kCounts);
+  }
+}
+
+TEST(MpiAllreduce, Float64EveryOp) {
+  for (auto op : kOps) check_allreduce<double>(op, op == ronde::ReduceOp::Sum, kCounts);
+}
+
+TEST(MpiAllreduce, IntegersExactEveryOp) {
+  for (auto op : kOps) {
+    check_allreduce<std::int32_t>(op, true, kCounts);
+    check_allreduce<std::int64_t>(op, false, kCounts);
+    check_allreduce<std::uint8_t>(op, true, kCounts);
+  }
+}
+
+TEST(MpiAllreduce, HalfPrecisionSumsSmallIntegersExactly) {
+  // Small integers and their sums up to 2048 (f16) / 256 (bf16) are exact, so the comparison can be
+  // exact whatever the order of accumulation.
+  ronde::Collectives collectives(context());
+  for (std::size_t count : kCounts) {
+    std::vector<ronde::Half> half(count);
+    std::vector<ronde::BFloat16> brain(count);
+    std::vector<std::int32_t> reference(count);
+    for (std::size_t i = 0; i < count; ++i) {
+      reference[i] = static_cast<std::int32_t>((i * 31 + static_cast<std::size_t>(rank()) * 17) % 16);
+      half[i] = ronde::float_to_half(static_cast<float>(reference[i]));
+      brain[i] = ronde::float_to_bfloat16(static_cast<float>(reference[i]));
+    }
+    reference = reference_allreduce(reference, ronde::ReduceOp::Sum);
+    collectives.allreduce(ronde::Tensor::of(half), ronde::ReduceOp::Sum);
+    collectives.allreduce(ronde::Tensor::of(brain), ronde::ReduceOp::Sum);
+    for (std::size_t i = 0; i < count; ++i) {
+      ASSERT_EQ(ronde::half_to_float(half[i]), static_cast<float>(reference[i])) << "f16 count " << count << " at " << i;
+      ASSERT_EQ(ronde::bfloat16_to_float(brain[i]), static_cast<float>(reference[i])) << "bf16 count " << count << " at " << i;
+    }
+  }
+}
+
+TEST(MpiAllreduce, SmallSegmentsAndShallowPipeline) {
+  // Many segments per chunk and the minimum pipeline depth exercise the send/receive ordering.
+  ronde::Collectives collectives(context(), ronde::CollectiveOptions{.segment_bytes = 64, .pipeline_depth = 2});
+  for (std::size_t count : {std::size_t{1}, std::size_t{17}, std::size_t{1000}, std::size_t{4099}}) {
+    std::vector<std::int64_t> values = random_values<std::int64_t>(count, 99);
+    const auto expected = reference_allreduce(values, ronde::ReduceOp::Sum);
+    collectives.allreduce(ronde::Tensor::of(values), ronde::ReduceOp::Sum);
+    ASSERT_EQ(values, expected) << "count " << count;
+  }
+}
+
+TEST(MpiAllreduce, LargeFloat32Sum) {
+  if (!std::getenv("RONDE_TEST_LARGE")) GTEST_SKIP() << "set RONDE_TEST_LARGE=1 (CTest's *_large tests do)";
+  const std::size_t count = std::size_t{1} << 26;  // 256 MiB per rank
+  ronde::Collectives collectives(context());
+  std::vector<float> values = random_values<float>(count, 2026);
+  const auto expected = reference_allreduce(values, ronde::ReduceOp::Sum);
+  collectives.allreduce(ronde::Tensor::of(values), ronde::ReduceOp::Sum);
+  expect_close(values, expected, "2^26 float32 sum");
+}
+
+TEST(MpiBroadcast, EveryRootEveryCount) {
+  ronde::Collectives collectives(context(), ronde::CollectiveOptions{.segment_bytes = 4096, .pipeline_depth = 3});
+  for (int root = 0; root < size(); ++root) {
+    for (std::size_t count : kCounts) {
+      std::vector<std::int32_t> values = random_values<std::int32_t>(count, static_cast<unsigned>(root + 1));
+      std::vector<std::int32_t> expected = values;
+      MPI_Bcast(expected.data(), static_cast<int>(count), MPI_INT32_T, root, MPI_COMM_WORLD);
+      collectives.broadcast(ronde::Tensor::of(values), root);
+      ASSERT_EQ(values, expected) << "root " << root << ", count " << count;
+    }
+  }
+}
+
+TEST(MpiBarrier, NoRankLeavesBeforeAllEnter) {
+  // Each rank enters the barrier at a different time; afterwards every rank must see every other
+  // rank's "entered" flag set in a shared window.
+  ronde::Collectives collectives(context());
+  for (int round = 0; round < 5; ++round) {
+    int* flags = nullptr;
+    MPI_Win window;
+    MPI_Win_allocate_shared(sizeof(int), sizeof(int), MPI_INFO_NULL, MPI_COMM_WORLD, &flags, &window);
+    *flags = 0;
+    MPI_Barrier(MPI_COMM_WORLD);
+    MPI_Win_lock_all(0, window);
+    usleep(static_cast<useconds_t>(((rank() + round) % size()) * 2000));
+    __atomic_store_n(flags, 1, __ATOMIC_SEQ_CST);
+    collectives.barrier();
+    for (int peer = 0; peer < size(); ++peer) {
+      MPI_Aint bytes;
+      int unit;
+      int* peer_flag = nullptr;
+      MPI_Win_shared_query(window, peer, &bytes, &unit, &peer_flag);
+      EXPECT_EQ(__atomic_load_n(peer_flag, __ATOMIC_SEQ_CST), 1) << "rank " << peer << " had not entered, round " << round;
+    }
+    MPI_Win_unlock_all(window);
+    MPI_Barrier(MPI_COMM_WORLD);
+    MPI_Win_free(&window);
+  }
+}
+
+// Each kind of disagreement reaches every rank as a Mismatch error that lists every rank's call.
+void expect_mismatch_everywhere(const std::function<void(ronde::Collectives&)>& call, const std::string& needle) {
+  ronde::Collectives collectives(context());
+  try {
+    call(collectives);
+    ADD_FAILURE() << "rank " << rank() << ": a disagreement went unnoticed";
+  } catch (const ronde::Error& error) {
+    EXPECT_EQ(error.code(), ronde::ErrorCode::Mismatch) << error.what();
+    EXPECT_NE(std::string(error.what()).find(needle), std::string::npos) << error.what();
+  }
+  collectives.barrier();  // the group is usable afterwards
+}
+
+TEST(MpiErrors, DisagreementsAreReportedOnEveryRankNotHung) {
+  if (size() < 2) GTEST_SKIP() << "needs at least 2 ranks";
+  std::vector<float> values(rank() == 1 ? 9 : 8, 1.0f);
+  expect_mismatch_everywhere([&](auto& c) { c.allreduce(ronde::Tensor::of(values), ronde::ReduceOp::Sum); },
+                             "rank 0: allreduce of 8 f32 (sum); rank 1: allreduce of 9 f32 (sum)");
+  std::vector<double> doubles(8, 1.0);
+  std::vector<float> floats(8, 1.0f);
+  expect_mismatch_everywhere([&](auto& c) {
+    if (rank() == 0) c.allreduce(ronde::Tensor::of(doubles), ronde::ReduceOp::Sum);
+    else c.allreduce(ronde::Tensor::of(floats), ronde::ReduceOp::Sum);
+  }, "rank 0: allreduce of 8 f64 (sum); rank 1: allreduce of 8 f32 (sum)");
+  expect_mismatch_everywhere([&](auto& c) {
+    c.allreduce(ronde::Tensor::of(floats), rank() == 0 ? ronde::ReduceOp::Max : ronde::ReduceOp::Sum);
+  }, "rank 0: allreduce of 8 f32 (max)");
+  expect_mismatch_everywhere([&](auto& c) { c.broadcast(ronde::Tensor::of(floats), rank() == 0 ? 0 : 1); },
+                             "rank 0: broadcast of 8 f32 from root 0; rank 1: broadcast of 8 f32 from root 1");
+  expect_mismatch_everywhere([&](auto& c) {
+    if (rank() == 0) c.barrier();
+    else c.allreduce(ronde::Tensor::of(floats), ronde::ReduceOp::Sum);
+  }, "rank 0: barrier; rank 1: allreduce");
+}
+
+TEST(MpiTopology, MatchesMpi) {
+  int world_rank = 0, world_size = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &world_size);
+  EXPECT_EQ(context().topology().source, ronde::TopologySource::Mpi);
+  EXPECT_EQ(rank(), world_rank);
+  EXPECT_EQ(size(), world_size);
+  // One host: everyone is local.
+  EXPECT_EQ(context().topology().local_size, world_size);
+  EXPECT_EQ(context().topology().local_rank, world_rank);
+  EXPECT_EQ(context().topology().cross_size, 1);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  ronde::Context context = ronde::init();
+  g_context = &context;
+  // Only rank 0 prints the progress of passing tests; every rank prints its failures.
+  if (context.rank() != 0) {
+    auto& listeners = ::testing::UnitTest::GetInstance()->listeners();
+    delete listeners.Release(listeners.default_result_printer());
+  }
+  int failed = RUN_ALL_TESTS();
+  // Every rank's result counts: any failure fails the whole run (mpirun reports the exit code).
+  MPI_Allreduce(MPI_IN_PLACE, &failed, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  g_context = nullptr;
+  return failed;
+}

@@ -1,0 +1,14 @@
+// Runs a function as `size` ranks, each a thread with its own Context over a ThreadTransport.
+#pragma once
+
+#include <functional>
+
+#include "ronde/core/context.h"
+
+namespace ronde::testing {
+
+// Calls body(context) on every rank concurrently and returns when all are done. An exception on
+// any rank is rethrown (the first one) after all threads have finished.
+void run_ranks(int size, const std::function<void(Context&)>& body);
+
+}  // namespace ronde::testing
