@@ -6,7 +6,7 @@
 #   RONDE_BUILD_DIR    build directory, relative to the repository root or absolute
 #                      (default build-release; configured and built if the benchmark is missing)
 #   RONDE_BENCH_RANKS  rank counts to run, in order (default "2 4")
-#   RONDE_BENCH_TIMEOUT  seconds allowed for one mpirun (default 300 with --quick, else 3600)
+#   RONDE_BENCH_TIMEOUT  seconds allowed for one mpirun (default 180 with --quick, else 3600)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -60,8 +60,13 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_
 
 run_mpi() {  # run_mpi NP COMMAND...
   local np="$1"; shift
-  timeout --foreground "$TIMEOUT" mpirun -np "$np" --mca btl self,vader "$@" ||
-    die "mpirun -np $np $* failed (exit $?)"
+  local rc=0
+  timeout --foreground "$TIMEOUT" mpirun -np "$np" --mca btl self,vader "$@" || rc=$?
+  if [[ $rc -eq 124 ]]; then
+    die "mpirun -np $np $* timed out after $TIMEOUT s (a hang? RONDE_BENCH_TIMEOUT sets the limit)"
+  elif [[ $rc -ne 0 ]]; then
+    die "mpirun -np $np $* failed (exit $rc)"
+  fi
 }
 
 plot() {  # plot NAME
@@ -101,7 +106,7 @@ main() {
   done
   if [[ -z "$name" ]]; then usage >&2; exit 2; fi
 
-  if [[ ${#QUICK[@]} -gt 0 ]]; then TIMEOUT="${RONDE_BENCH_TIMEOUT:-300}"; else TIMEOUT="${RONDE_BENCH_TIMEOUT:-3600}"; fi
+  if [[ ${#QUICK[@]} -gt 0 ]]; then TIMEOUT="${RONDE_BENCH_TIMEOUT:-180}"; else TIMEOUT="${RONDE_BENCH_TIMEOUT:-3600}"; fi
   RESULTS="$ROOT/bench-results"
   mkdir -p "$RESULTS"
   cd "$ROOT"

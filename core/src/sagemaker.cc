@@ -281,6 +281,10 @@ std::optional<SageMakerConfig> SageMakerConfig::detect(const Environment& env, c
   config.hosts = hosts.value;
   config.network_interface = file.network_interface;
   config.num_gpus = read_num_gpus(env);
+  if (auto model_dir = env.get("SM_MODEL_DIR")) {
+    if (model_dir->empty()) invalid("SM_MODEL_DIR='' is empty; it must name the model output directory");
+    config.model_dir_override = *model_dir;
+  }
   config.hyperparameters = read_hyperparameters(env, config_dir / "hyperparameters.json");
   config.channels = read_channels(env, config_dir / "inputdataconfig.json", root / "input" / "data");
   return config;
@@ -294,9 +298,9 @@ int SageMakerConfig::host_index() const {
   return static_cast<int>(it - hosts.begin());
 }
 
-// TODO(header): the header promises SM_MODEL_DIR, but SageMakerConfig has no member to keep the
-// value read at detect time, so only root/model is returned until one is added.
-fs::path SageMakerConfig::model_dir() const { return root / "model"; }
+fs::path SageMakerConfig::model_dir() const {
+  return model_dir_override.empty() ? root / "model" : model_dir_override;
+}
 
 fs::path SageMakerConfig::checkpoint_dir() const { return root / "checkpoints"; }
 

@@ -109,6 +109,13 @@ TEST_F(SageMakerTest, ValidConfigIsReadFromTheFiles) {
   EXPECT_EQ(config.failure_file(), root_ / "output" / "failure");
 }
 
+TEST_F(SageMakerTest, ModelDirFollowsSmModelDir) {
+  write_valid_container();
+  MapEnvironment env;
+  env.set("SM_MODEL_DIR", "/somewhere/model");
+  EXPECT_EQ(detect(env).model_dir(), std::filesystem::path("/somewhere/model"));
+}
+
 TEST_F(SageMakerTest, HyperparametersAreTyped) {
   write_valid_container();
   const Hyperparameters& hp = detect(MapEnvironment()).hyperparameters;

@@ -49,7 +49,7 @@ class MapEnvironment : public Environment {
 };
 
 // Parsers shared by Environment and configuration files. `what` names the source in errors
-// (e.g. "RONDE_CYCLE_TIME_MS" or "hyperparameters.json key 'epochs'").
+// (e.g. the variable RONDE_LOG_LEVEL or "hyperparameters.json key 'epochs'").
 std::int64_t parse_int(std::string_view text, std::string_view what);
 double parse_double(std::string_view text, std::string_view what);
 bool parse_bool(std::string_view text, std::string_view what);

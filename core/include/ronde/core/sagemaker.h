@@ -58,6 +58,7 @@ struct SageMakerConfig {
   int num_gpus = 0;
   Hyperparameters hyperparameters;
   std::map<std::string, std::filesystem::path> channels;  // name -> data directory
+  std::filesystem::path model_dir_override;  // SM_MODEL_DIR when it was set; empty otherwise
 
   // Reads the container layout under `root`. Returns nullopt when this is not such a container:
   // neither `root`/input/config/resourceconfig.json nor SM_HOSTS exists.

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages ronde needs to build, test and benchmark, skipping those already
+# present (so a second run takes no time and needs no network). Run as root (CI and the dev
+# machines are root); with sudo otherwise.
+set -euo pipefail
+
+packages=(
+  g++ cmake ninja-build pkg-config                # toolchain
+  libopenmpi-dev openmpi-bin                      # MPI: the host transport and launcher
+  nlohmann-json3-dev                              # JSON (SageMaker config; later manifests)
+  googletest libgtest-dev libgmock-dev            # tests
+  libbenchmark-dev libgloo-dev                    # benchmarks (Gloo is a measured peer)
+  python3-matplotlib                              # scripts/plot_bench.py
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "install-deps: installing ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
+echo "install-deps: done"

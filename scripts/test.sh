@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, builds ronde (with CUDA sources when nvcc and NCCL
+# are present), runs every test, then builds again with AddressSanitizer + UBSan and runs the
+# unit and multi-rank tests under them.
+#
+#   scripts/test.sh            everything (what .ci/run runs)
+#   scripts/test.sh --fast     the Release build and its tests only, no sanitizer build
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$RONDE_ROOT"
+
+fast=0
+for arg in "$@"; do
+  case "$arg" in
+    --fast) fast=1 ;;
+    -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "test.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+scripts/install-deps.sh
+jobs=$(nproc)
+
+echo "== Release build (build/)"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release > build-configure.log || { cat build-configure.log; exit 1; }
+grep -A12 "ronde .* configuration" build-configure.log || true
+cmake --build build -j "$jobs"
+(cd build && ctest -j "$jobs" --output-on-failure --timeout 600)
+
+[ "$fast" -eq 1 ] && exit 0
+
+echo "== AddressSanitizer + UBSan build (build-asan/)"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DRONDE_SANITIZE=address,undefined \
+  -DRONDE_WITH_CUDA=OFF -DRONDE_BUILD_BENCHMARKS=OFF -DRONDE_BUILD_EXAMPLES=OFF > build-asan-configure.log \
+  || { cat build-asan-configure.log; exit 1; }
+cmake --build build-asan -j "$jobs"
+# Open MPI's own allocations show as leaks: suppress its libraries (never ronde's code), and keep
+# its components loaded so that the reports can name them.
+export LSAN_OPTIONS="suppressions=$RONDE_ROOT/tests/sanitizers/lsan.supp:print_suppressions=0"
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+export OMPI_MCA_mca_base_component_disable_dlclose=1
+(cd build-asan && ctest -j "$jobs" --output-on-failure --timeout 900 -L "unit|mpi" -E "large")
