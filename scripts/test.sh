@@ -40,4 +40,10 @@ export LSAN_OPTIONS="suppressions=$RONDE_ROOT/tests/sanitizers/lsan.supp:print_s
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export OMPI_MCA_mca_base_component_disable_dlclose=1
-(cd build-asan && ctest -j "$jobs" --output-on-failure --timeout 900 -L "unit|mpi" -E "large")
+(cd build-asan && ctest -j "$jobs" --output-on-failure --timeout 900 -L unit)
+# Under mpirun, Open MPI still unloads some plugins (PMIx, hwloc) whose allocations LSan then
+# reports from "<unknown module>", which no suppression can name. The multi-rank tests therefore
+# run with ASan's memory-error checks and UBSan but without leak detection; the same algorithm
+# code is leak-checked above, where the unit tests run it on threads.
+export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1"
+(cd build-asan && ctest --output-on-failure --timeout 900 -L mpi -E "large")
