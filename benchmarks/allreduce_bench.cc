@@ -1,7 +1,7 @@
 // allreduce_bench: float32 Sum allreduce bandwidth of ronde against Open MPI's MPI_Allreduce and
 // Gloo, measured in the same run, over the same buffer.
 //
-//   mpirun -np 2 build-release/benchmarks/allreduce_bench [--quick] [--csv bench-results/allreduce.csv]
+//   mpirun -np 2 build/benchmarks/allreduce_bench [--quick] [--csv bench-results/allreduce.csv]
 //
 // (scripts/bench.sh allreduce runs it the intended way.) Measures follow nccl-tests:
 //   algbw = bytes / t,  busbw = algbw * 2(n-1)/n

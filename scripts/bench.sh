@@ -4,7 +4,7 @@
 #
 # Environment:
 #   RONDE_BUILD_DIR    build directory, relative to the repository root or absolute
-#                      (default build-release; configured and built if the benchmark is missing)
+#                      (default build; configured and built if the benchmark is missing)
 #   RONDE_BENCH_RANKS  rank counts to run, in order (default "2 4")
 #   RONDE_BENCH_TIMEOUT  seconds allowed for one mpirun (default 180 with --quick, else 3600)
 set -euo pipefail
@@ -27,7 +27,7 @@ options:
   --quick     a short run (under a minute) for smoke checks
   --help      this text
 
-environment: RONDE_BUILD_DIR (default build-release), RONDE_BENCH_RANKS (default "2 4"),
+environment: RONDE_BUILD_DIR (default build), RONDE_BENCH_RANKS (default "2 4"),
              RONDE_BENCH_TIMEOUT (seconds per mpirun)
 USAGE
 }
@@ -35,7 +35,7 @@ USAGE
 die() { echo "bench.sh: $*" >&2; exit 1; }
 
 build_dir() {
-  local dir="${RONDE_BUILD_DIR:-build-release}"
+  local dir="${RONDE_BUILD_DIR:-build}"
   case "$dir" in /*) echo "$dir" ;; *) echo "$ROOT/$dir" ;; esac
 }
 
@@ -46,22 +46,19 @@ ensure_target() {
   bin="$dir/$rel"
   if [[ ! -x "$bin" ]]; then
     echo "bench.sh: $bin not found; building it (Release) in $dir" >&2
-    if [[ ! -f "$dir/CMakeCache.txt" ]]; then
-      cmake -S "$ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >&2 || die "configure failed"
-    fi
+    cmake -S "$ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DRONDE_BUILD_BENCHMARKS=ON >&2 || die "configure failed"
     cmake --build "$dir" --target "$target" >&2 || die "build of $target failed"
     [[ -x "$bin" ]] || die "$bin still missing after the build"
   fi
   echo "$bin"
 }
 
-# Open MPI as root on a small machine: allow root, allow more ranks than cores, shared memory only.
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+source "$ROOT/scripts/env.sh"   # Open MPI as root, oversubscribed, shared memory only
 
 run_mpi() {  # run_mpi NP COMMAND...
   local np="$1"; shift
   local rc=0
-  timeout --foreground "$TIMEOUT" mpirun -np "$np" --mca btl self,vader "$@" || rc=$?
+  timeout --foreground "$TIMEOUT" mpirun -np "$np" "$@" || rc=$?
   if [[ $rc -eq 124 ]]; then
     die "mpirun -np $np $* timed out after $TIMEOUT s (a hang? RONDE_BENCH_TIMEOUT sets the limit)"
   elif [[ $rc -ne 0 ]]; then

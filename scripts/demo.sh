@@ -11,6 +11,6 @@ ranks=${1:-4}
 case "$ranks" in -h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 
 scripts/install-deps.sh
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release > build-configure.log || { cat build-configure.log; exit 1; }
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DRONDE_BUILD_EXAMPLES=ON > build-configure.log || { cat build-configure.log; exit 1; }
 cmake --build build -j "$(nproc)" --target allreduce_demo ronde-info
 mpirun -np "$ranks" build/examples/allreduce_demo/allreduce_demo

@@ -22,7 +22,7 @@ scripts/install-deps.sh
 jobs=$(nproc)
 
 echo "== Release build (build/)"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release > build-configure.log || { cat build-configure.log; exit 1; }
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DRONDE_BUILD_TESTS=ON -DRONDE_BUILD_BENCHMARKS=ON -DRONDE_BUILD_EXAMPLES=ON > build-configure.log || { cat build-configure.log; exit 1; }
 grep -A12 "ronde .* configuration" build-configure.log || true
 cmake --build build -j "$jobs"
 (cd build && ctest -j "$jobs" --output-on-failure --timeout 600)
