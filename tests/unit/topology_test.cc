@@ -8,28 +8,15 @@
 #include <map>
 
 #include "ronde/core/error.h"
+#include "support/test_helpers.h"
 
 namespace ronde {
 namespace {
 
 using ::testing::HasSubstr;
 
-// A MapEnvironment from a braced list of name/value pairs ({{"RANK", "0"}} is ambiguous as a
-// constructor argument, unambiguous as a map).
-MapEnvironment env_of(std::map<std::string, std::string, std::less<>> values) {
-  return MapEnvironment(std::move(values));
-}
-
-// The Error `action` throws; a test failure (and an Internal error) when it throws none.
-Error error_from(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const Error& error) {
-    return error;
-  }
-  ADD_FAILURE() << "expected a ronde::Error";
-  return Error(ErrorCode::Internal, "no error thrown");
-}
+using ronde::testing::env_of;
+using ronde::testing::error_from;
 
 Error launcher_error(MapEnvironment env) {
   return error_from([&] { topology_from_launcher_env(env); });

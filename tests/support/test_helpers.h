@@ -1,0 +1,32 @@
+// Small helpers shared by the unit tests.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <map>
+#include <string>
+
+#include "ronde/core/env.h"
+#include "ronde/core/error.h"
+
+namespace ronde::testing {
+
+// A MapEnvironment from a braced list of name/value pairs ({{"RANK", "0"}} is ambiguous as a
+// constructor argument, unambiguous as a map).
+inline MapEnvironment env_of(std::map<std::string, std::string, std::less<>> values) {
+  return MapEnvironment(std::move(values));
+}
+
+// The Error `action` throws; a test failure (and an Internal error) when it throws none.
+inline Error error_from(const std::function<void()>& action) {
+  try {
+    action();
+  } catch (const Error& error) {
+    return error;
+  }
+  ADD_FAILURE() << "expected a ronde::Error";
+  return Error(ErrorCode::Internal, "no error thrown");
+}
+
+}  // namespace ronde::testing
