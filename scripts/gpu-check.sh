@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Builds ronde with CUDA (sm_90 by default: H100/H200) and runs every GPU test and GPU benchmark,
+# then prints what ran, what was skipped and why. Meant for a machine with a GPU; elsewhere every
+# GPU test reports "skipped".
+#
+#   scripts/gpu-check.sh [BUILD_DIR]     (default build-gpu)
+#
+# GPU tests carry the CTest label "gpu". Today that is a device/NCCL smoke test; the NCCL
+# collectives and CUDA kernels add their tests and benchmarks here as they land.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$RONDE_ROOT"
+build=${1:-build-gpu}
+case "$build" in -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+
+echo "== machine"
+command -v nvidia-smi > /dev/null && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv || echo "no nvidia-smi"
+for tool in nvcc mpirun; do printf '%-8s %s\n' "$tool" "$(command -v $tool || echo missing)"; done
+
+echo "== configure and build (RONDE_WITH_CUDA=ON)"
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DRONDE_WITH_CUDA=ON \
+  -DCMAKE_CUDA_ARCHITECTURES="${CMAKE_CUDA_ARCHITECTURES:-90}" -DRONDE_BUILD_BENCHMARKS=OFF \
+  -DRONDE_BUILD_EXAMPLES=OFF > "$build-configure.log" || { cat "$build-configure.log"; exit 1; }
+grep -A12 "ronde .* configuration" "$build-configure.log" || true
+cmake --build "$build" -j "$(nproc)" --target cuda_device_test
+
+echo "== GPU tests"
+(cd "$build" && ctest -L gpu --output-on-failure -V | grep -E "^[0-9]+: (SKIP|FAIL|CUDA)|Test +#|tests passed")
