@@ -5,6 +5,7 @@
 
 #include "dissemination_barrier.h"
 #include "pipelined_broadcast.h"
+#include "recursive_doubling_allreduce.h"
 #include "ring_allreduce.h"
 #include "ronde/core/error.h"
 
@@ -30,6 +31,13 @@ bool overlap(const Tensor& a, const Tensor& b) {
 }
 
 RingOptions ring_options(const CollectiveOptions& options) { return {options.segment_bytes, options.pipeline_depth}; }
+
+// Recursive doubling needs every combination to give the same bits whichever partner computes
+// it. Sum and product are commutative; floating min/max are not bitwise (-0 vs +0, NaN), so they
+// always take the ring, which computes each result once.
+bool recursive_doubling_is_exact(DType dtype, ReduceOp op) {
+  return op == ReduceOp::Sum || op == ReduceOp::Average || op == ReduceOp::Product || !is_floating_point(dtype);
+}
 
 // What one rank asked for, as exchanged by the agreement check.
 struct CallSignature {
@@ -60,6 +68,7 @@ CollectiveOptions CollectiveOptions::from_env(const Environment& env) {
   options.segment_bytes = env.get_bytes("RONDE_RING_SEGMENT_BYTES", options.segment_bytes);
   options.pipeline_depth = static_cast<int>(env.get_int("RONDE_RING_PIPELINE_DEPTH", options.pipeline_depth));
   options.verify_arguments = env.get_bool("RONDE_VERIFY_ARGUMENTS", options.verify_arguments);
+  options.small_allreduce_bytes = env.get_bytes("RONDE_SMALL_ALLREDUCE_BYTES", options.small_allreduce_bytes);
   if (options.segment_bytes == 0) {
     throw Error(ErrorCode::InvalidArgument, "RONDE_RING_SEGMENT_BYTES must be at least 1 byte");
   }
@@ -82,8 +91,7 @@ void Collectives::verify_agreement(const char* operation, std::int64_t kind, con
                            op_or_root};
   std::int64_t* row = &table[static_cast<std::size_t>(context_.rank()) * kSignatureFields];
   row[0] = mine.kind, row[1] = mine.count, row[2] = mine.dtype, row[3] = mine.op_or_root;
-  ring_allreduce(context_.transport(), table.data(), table.data(), table.size(), DType::I64, ReduceOp::Sum,
-                 ring_options(options_), scratch_);
+  run_allreduce(table.data(), table.data(), table.size(), DType::I64, ReduceOp::Sum);
   bool agree = true;
   for (std::size_t i = 0; i < table.size(); ++i) agree &= table[i] == table[i % kSignatureFields];
   if (agree) return;
@@ -117,8 +125,16 @@ void Collectives::allreduce(const Tensor& input, const Tensor& output, ReduceOp 
     invalid(context_, "allreduce: input and output overlap without being the same memory");
   }
   verify_agreement("allreduce", 1, &input, static_cast<std::int64_t>(op));
-  ring_allreduce(context_.transport(), input.data(), output.data(), static_cast<std::size_t>(input.numel()),
-                 input.dtype(), op, ring_options(options_), scratch_);
+  run_allreduce(input.data(), output.data(), static_cast<std::size_t>(input.numel()), input.dtype(), op);
+}
+
+// Small buffers: log2(n) whole-buffer exchanges beat the ring's 2(n-1) steps. Large: the ring.
+void Collectives::run_allreduce(const void* in, void* out, std::size_t count, DType dtype, ReduceOp op) {
+  if (count * dtype_size(dtype) <= options_.small_allreduce_bytes && recursive_doubling_is_exact(dtype, op)) {
+    recursive_doubling_allreduce(context_.transport(), in, out, count, dtype, op, scratch_);
+  } else {
+    ring_allreduce(context_.transport(), in, out, count, dtype, op, ring_options(options_), scratch_);
+  }
 }
 
 void Collectives::broadcast(const Tensor& tensor, int root) {

@@ -159,9 +159,26 @@ TEST(MpiAllreduce, HalfPrecisionSumsSmallIntegersExactly) {
   }
 }
 
+TEST(MpiAllreduce, BothAlgorithmsGiveIdenticalBitsOnEveryRank) {
+  // Float sums from the ring (computed once, then copied) and from recursive doubling (computed
+  // by both partners) must be the same bits on every rank, or replicas drift apart.
+  for (std::size_t threshold : {std::size_t{0}, std::size_t{1} << 30}) {
+    ronde::Collectives collectives(context(), ronde::CollectiveOptions{.small_allreduce_bytes = threshold});
+    for (std::size_t count : {std::size_t{1}, std::size_t{7}, std::size_t{4099}}) {
+      std::vector<float> values = random_values<float>(count, 5);
+      collectives.allreduce(ronde::Tensor::of(values), ronde::ReduceOp::Sum);
+      std::vector<float> first = values;
+      MPI_Bcast(first.data(), static_cast<int>(count), MPI_FLOAT, 0, MPI_COMM_WORLD);
+      ASSERT_EQ(std::memcmp(first.data(), values.data(), count * sizeof(float)), 0)
+          << "rank " << rank() << " differs from rank 0, threshold " << threshold << ", count " << count;
+    }
+  }
+}
+
 TEST(MpiAllreduce, SmallSegmentsAndShallowPipeline) {
   // Many segments per chunk and the minimum pipeline depth exercise the send/receive ordering.
-  ronde::Collectives collectives(context(), ronde::CollectiveOptions{.segment_bytes = 64, .pipeline_depth = 2});
+  ronde::Collectives collectives(context(),
+                                 ronde::CollectiveOptions{.segment_bytes = 64, .pipeline_depth = 2, .small_allreduce_bytes = 0});
   for (std::size_t count : {std::size_t{1}, std::size_t{17}, std::size_t{1000}, std::size_t{4099}}) {
     std::vector<std::int64_t> values = random_values<std::int64_t>(count, 99);
     const auto expected = reference_allreduce(values, ronde::ReduceOp::Sum);

@@ -53,17 +53,20 @@ struct RingCase {
   int ranks;
   std::size_t segment_bytes;
   int depth;
+  std::size_t small_bytes = 0;  // 0: every count takes the ring; huge: every count recursive doubling
 };
 
-class RingAllreduce : public ::testing::TestWithParam<RingCase> {};
+class AllreduceAlgorithms : public ::testing::TestWithParam<RingCase> {};
 
-TEST_P(RingAllreduce, MatchesReferenceForEveryCountAndOp) {
+TEST_P(AllreduceAlgorithms, MatchesReferenceForEveryCountAndOp) {
   const RingCase param = GetParam();
   const std::vector<std::size_t> counts = {0, 1, 2, 3, 5, 7, 8, 9, 16, 17, 31, 64, 100, 257, 1009, 4096, 10007};
   for (ReduceOp op : {ReduceOp::Sum, ReduceOp::Average, ReduceOp::Min, ReduceOp::Max, ReduceOp::Product}) {
     for (bool in_place : {true, false}) {
       run_ranks(param.ranks, [&](Context& context) {
-        Collectives collectives(context, CollectiveOptions{.segment_bytes = param.segment_bytes, .pipeline_depth = param.depth});
+        Collectives collectives(context, CollectiveOptions{.segment_bytes = param.segment_bytes,
+                                                           .pipeline_depth = param.depth,
+                                                           .small_allreduce_bytes = param.small_bytes});
         for (std::size_t count : counts) {
           std::vector<std::int64_t> input = input_of(context.rank(), count);
           std::vector<std::int64_t> output(count, 0);
@@ -82,14 +85,19 @@ TEST_P(RingAllreduce, MatchesReferenceForEveryCountAndOp) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(RanksSegmentsDepths, RingAllreduce,
+INSTANTIATE_TEST_SUITE_P(RanksSegmentsDepths, AllreduceAlgorithms,
                          ::testing::Values(RingCase{1, 256 * 1024, 4}, RingCase{2, 256 * 1024, 4},
                                            RingCase{3, 256 * 1024, 4}, RingCase{4, 64, 2}, RingCase{5, 8, 3},
                                            RingCase{6, 256 * 1024, 4}, RingCase{7, 40, 5}, RingCase{8, 1024, 4},
-                                           RingCase{8, 8, 2}),
+                                           RingCase{8, 8, 2},
+                                           // recursive doubling: powers of two and folded extras
+                                           RingCase{2, 1024, 4, 1 << 30}, RingCase{3, 1024, 4, 1 << 30},
+                                           RingCase{5, 1024, 4, 1 << 30}, RingCase{6, 1024, 4, 1 << 30},
+                                           RingCase{8, 1024, 4, 1 << 30}),
                          [](const auto& info) {
-                           return "ranks" + std::to_string(info.param.ranks) + "_seg" +
-                                  std::to_string(info.param.segment_bytes) + "_depth" + std::to_string(info.param.depth);
+                           return std::string(info.param.small_bytes ? "doubling_" : "ring_") + "ranks" +
+                                  std::to_string(info.param.ranks) + "_seg" + std::to_string(info.param.segment_bytes) +
+                                  "_depth" + std::to_string(info.param.depth);
                          });
 
 TEST(Broadcast, EveryRootRanksOneToEight) {

@@ -34,6 +34,9 @@ struct CollectiveOptions {
   // root) so that disagreeing ranks all get an Error(Mismatch) listing each rank's call instead of
   // a hang or garbage. Costs one small-message ring per call. RONDE_VERIFY_ARGUMENTS.
   bool verify_arguments = true;
+  // Allreduces of at most this many bytes use recursive doubling (log2 n whole-buffer exchanges)
+  // instead of the ring, except floating-point min/max. 0 disables. RONDE_SMALL_ALLREDUCE_BYTES.
+  std::size_t small_allreduce_bytes = 64 * 1024;
 
   static CollectiveOptions from_env(const Environment& env = Environment::process());
 };
@@ -57,6 +60,7 @@ class Collectives {
   const CollectiveOptions& options() const { return options_; }
 
  private:
+  void run_allreduce(const void* in, void* out, std::size_t count, DType dtype, ReduceOp op);
   void verify_agreement(const char* operation, std::int64_t kind, const Tensor* tensor, std::int64_t op_or_root);
   Context& context_;
   CollectiveOptions options_;
