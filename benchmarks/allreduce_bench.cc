@@ -31,6 +31,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "common/bench_csv.h"
 #include "ronde/allreduce/collectives.h"
 #include "ronde/core/context.h"
 #include "ronde/core/error.h"
@@ -51,7 +52,6 @@
 
 namespace {
 
-constexpr std::string_view kCsvHeader = "bench,case,impl,ranks,bytes,metric,value";
 constexpr std::size_t KiB = 1024;
 constexpr std::size_t MiB = 1024 * KiB;
 constexpr std::size_t GiB = 1024 * MiB;
@@ -471,23 +471,6 @@ std::string mpi_library_version() {
   return s;
 }
 
-// Rank 0: checks that an existing CSV has our header (so appended rows mean what they say).
-bool csv_ok_to_append(const std::string& path, bool& needs_header) {
-  needs_header = true;
-  std::ifstream in(path);
-  if (!in) return true;
-  std::string first;
-  if (!std::getline(in, first)) return true;  // empty file
-  if (!first.empty() && first.back() == '\r') first.pop_back();
-  if (first != kCsvHeader) {
-    std::fprintf(stderr, "allreduce_bench: %s exists with header '%s', expected '%s'; not appending\n",
-                 path.c_str(), first.c_str(), std::string(kCsvHeader).c_str());
-    return false;
-  }
-  needs_header = false;
-  return true;
-}
-
 }  // namespace
 
 // The body of the benchmark, with the ronde Context alive for its whole duration.
@@ -501,9 +484,8 @@ static int bench_main(const Options& opt, ronde::Context& ctx) {
     return 1;
   }
 
-  bool csv_needs_header = true;
   int csv_ok = 1;
-  if (rank == 0 && !opt.csv_path.empty()) csv_ok = csv_ok_to_append(opt.csv_path, csv_needs_header) ? 1 : 0;
+  if (rank == 0 && !opt.csv_path.empty()) csv_ok = ronde::bench::CsvAppender::can_append(opt.csv_path, "allreduce_bench") ? 1 : 0;
   MPI_Bcast(&csv_ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
   if (!csv_ok) return 1;
 
@@ -641,30 +623,19 @@ static int bench_main(const Options& opt, ronde::Context& ctx) {
 
   // ---- CSV ----
   if (!opt.csv_path.empty()) {
-    std::error_code ec;
-    const std::filesystem::path path(opt.csv_path);
-    if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
-    std::FILE* f = std::fopen(opt.csv_path.c_str(), "a");
-    if (f == nullptr) {
-      std::fprintf(stderr, "allreduce_bench: cannot open %s: %s\n", opt.csv_path.c_str(), std::strerror(errno));
-      return 1;
-    }
-    if (csv_needs_header) std::fprintf(f, "%s\n", std::string(kCsvHeader).c_str());
+    auto csv = ronde::bench::CsvAppender::open(opt.csv_path, "allreduce_bench");
+    if (!csv) return 1;
     for (std::size_t s = 0; s < sizes.size(); ++s) {
       for (std::size_t i = 0; i < impls.size(); ++i) {
         const Result& r = results[s][i];
-        const char* name = impls[i].name.c_str();
-        std::fprintf(f, "allreduce,f32_sum,%s,%d,%zu,seconds_median,%.9g\n", name, ranks, sizes[s], r.seconds_median);
-        std::fprintf(f, "allreduce,f32_sum,%s,%d,%zu,algbw_GBps,%.6g\n", name, ranks, sizes[s], r.algbw_GBps);
-        std::fprintf(f, "allreduce,f32_sum,%s,%d,%zu,busbw_GBps,%.6g\n", name, ranks, sizes[s], r.busbw_GBps);
+        csv->row("allreduce", "f32_sum", impls[i].name, ranks, sizes[s], "seconds_median", r.seconds_median);
+        csv->row("allreduce", "f32_sum", impls[i].name, ranks, sizes[s], "algbw_GBps", r.algbw_GBps);
+        csv->row("allreduce", "f32_sum", impls[i].name, ranks, sizes[s], "busbw_GBps", r.busbw_GBps);
       }
     }
-    if (std::fclose(f) != 0) {
-      std::fprintf(stderr, "allreduce_bench: writing %s failed: %s\n", opt.csv_path.c_str(), std::strerror(errno));
-      return 1;
-    }
-    std::fprintf(stderr, "allreduce_bench: appended %zu rows to %s\n", sizes.size() * impls.size() * 3,
-                 opt.csv_path.c_str());
+    const std::size_t rows = csv->rows();
+    if (!csv->close()) return 1;
+    std::fprintf(stderr, "allreduce_bench: appended %zu rows to %s\n", rows, opt.csv_path.c_str());
   }
   return 0;
 }

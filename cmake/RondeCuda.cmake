@@ -23,6 +23,8 @@ if(NOT _ronde_cuda_mode STREQUAL "OFF")
     if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
       set(CMAKE_CUDA_ARCHITECTURES 90)   # H100 / H200; "native" fails on machines without a GPU
     endif()
+    # CMake 3.25 knows no C++20 dialect for nvcc: .cu files are C++17 and include only C++17 headers
+    # (each module keeps a plain header for what its kernels share with the C++20 side).
     set(CMAKE_CUDA_STANDARD 17)
     set(CMAKE_CUDA_STANDARD_REQUIRED ON)
     set(CMAKE_CUDA_RUNTIME_LIBRARY Shared)

@@ -10,7 +10,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BENCHMARKS=(allreduce)   # add a name here and a case in main() below
+BENCHMARKS=(allreduce optim)   # add a name here and a case in main() below
 
 usage() {
   cat <<USAGE
@@ -22,6 +22,8 @@ bench,case,impl,ranks,bytes,metric,value) and bench-results/NAME.png.
 benchmarks:
   allreduce   float32 Sum allreduce, 4 B .. 256 MiB: ronde vs MPI_Allreduce vs Gloo,
               under mpirun with 2 then 4 ranks
+  optim       optimizer step throughput (GB/s moved) for 1M .. 128M float32 parameters on
+              one core, next to memcpy bandwidth measured in the same run
 
 options:
   --quick     a short run (under a minute) for smoke checks
@@ -66,13 +68,14 @@ run_mpi() {  # run_mpi NP COMMAND...
   fi
 }
 
-plot() {  # plot NAME
-  local csv="$RESULTS/$1.csv" png="$RESULTS/$1.png"
+plot() {  # plot NAME [plot_bench.py options]
+  local csv="$RESULTS/$1.csv" png="$RESULTS/$1.png" name="$1"
+  shift
   if [[ ! -x /usr/bin/python3 ]]; then
     echo "bench.sh: /usr/bin/python3 missing; no plot" >&2
     return 0
   fi
-  /usr/bin/python3 "$ROOT/scripts/plot_bench.py" "$csv" --output "$png" --title "$1" ||
+  /usr/bin/python3 "$ROOT/scripts/plot_bench.py" "$csv" --output "$png" --title "$name" "$@" ||
     die "plotting $csv failed"
 }
 
@@ -86,6 +89,16 @@ bench_allreduce() {
     run_mpi "$np" "$bin" --csv "$csv" "${QUICK[@]}"
   done
   plot allreduce
+}
+
+bench_optim() {
+  local bin csv
+  bin="$(ensure_target optim_bench benchmarks/optim_bench)"
+  csv="$RESULTS/optim.csv"
+  rm -f "$csv"
+  echo "== optim: ${bin#"$ROOT"/} --csv ${csv#"$ROOT"/} ${QUICK[*]}" >&2
+  timeout --foreground "$TIMEOUT" "$bin" --csv "$csv" "${QUICK[@]}" || die "optim_bench failed"
+  plot optim --metric GBps
 }
 
 main() {
@@ -111,6 +124,7 @@ main() {
   local start=$SECONDS
   case "$name" in
     allreduce) bench_allreduce ;;
+    optim) bench_optim ;;
     *)
       echo "bench.sh: unknown benchmark '$name' (available: ${BENCHMARKS[*]})" >&2
       usage >&2
