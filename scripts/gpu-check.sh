@@ -5,8 +5,9 @@
 #
 #   scripts/gpu-check.sh [BUILD_DIR]     (default build-gpu)
 #
-# GPU tests carry the CTest label "gpu". Today that is a device/NCCL smoke test; the NCCL
-# collectives and CUDA kernels add their tests and benchmarks here as they land.
+# GPU tests carry the CTest label "gpu": today a device/NCCL smoke test and the optimizer CUDA
+# kernels against their host results. GPU benchmarks: optim_bench --device cuda (optimizer steps
+# vs a device-to-device copy). The NCCL collectives add theirs here as they land.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$RONDE_ROOT"
@@ -17,12 +18,24 @@ echo "== machine"
 command -v nvidia-smi > /dev/null && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv || echo "no nvidia-smi"
 for tool in nvcc mpirun; do printf '%-8s %s\n' "$tool" "$(command -v $tool || echo missing)"; done
 
+# ronde's core links MPI: without its development files nothing here can build. Say so plainly.
+if ! command -v mpicc > /dev/null && [ ! -f /usr/include/mpi.h ] && [ ! -f /usr/lib/x86_64-linux-gnu/openmpi/include/mpi.h ]; then
+  echo "gpu-check: MPI development files are missing (ronde's core needs them); install libopenmpi-dev" >&2
+  echo "           (or unpack its .deb and point CMAKE_PREFIX_PATH at it) and run again" >&2
+  exit 1
+fi
+
 echo "== configure and build (RONDE_WITH_CUDA=ON)"
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DRONDE_WITH_CUDA=ON \
-  -DCMAKE_CUDA_ARCHITECTURES="${CMAKE_CUDA_ARCHITECTURES:-90}" -DRONDE_BUILD_BENCHMARKS=OFF \
+  -DCMAKE_CUDA_ARCHITECTURES="${CMAKE_CUDA_ARCHITECTURES:-90}" -DRONDE_BUILD_BENCHMARKS=ON \
   -DRONDE_BUILD_EXAMPLES=OFF > "$build-configure.log" || { cat "$build-configure.log"; exit 1; }
 grep -A12 "ronde .* configuration" "$build-configure.log" || true
-cmake --build "$build" -j "$(nproc)" --target cuda_device_test
+cmake --build "$build" -j "$(nproc)" --target cuda_device_test optim_cuda_test optim_bench
 
 echo "== GPU tests"
 (cd "$build" && ctest -L gpu --output-on-failure -V | grep -E "^[0-9]+: (SKIP|FAIL|CUDA)|Test +#|tests passed")
+
+echo "== GPU benchmarks"
+mkdir -p bench-results
+rm -f bench-results/optim-cuda.csv
+"$build/benchmarks/optim_bench" --device cuda --csv bench-results/optim-cuda.csv 2>/dev/null
