@@ -1,9 +1,17 @@
+// The Collectives API: argument checks (naming the argument), the cross-rank agreement check,
+// choice of algorithm, and the bookkeeping around the algorithms (sizes, offsets, outputs).
 #include "ronde/allreduce/collectives.h"
 
 #include <cstdint>
+#include <cstring>
+#include <exception>
+#include <numeric>
+#include <optional>
 #include <string>
 
+#include "call_agreement.h"
 #include "dissemination_barrier.h"
+#include "pairwise_alltoall.h"
 #include "pipelined_broadcast.h"
 #include "recursive_doubling_allreduce.h"
 #include "ring_allreduce.h"
@@ -24,10 +32,40 @@ void require_host(const Context& context, const char* operation, const char* nam
   }
 }
 
+// Allgather, reducescatter and alltoall work on rows: the first dimension.
+void require_rows(const Context& context, const char* operation, const Tensor& tensor) {
+  if (tensor.shape().empty()) {
+    invalid(context, std::string(operation) + ": input is a scalar (" + tensor.describe() +
+                         "); it needs a first dimension to split or concatenate along");
+  }
+}
+
+std::int64_t row_elements(const Tensor& tensor) {
+  std::int64_t elements = 1;
+  for (std::size_t d = 1; d < tensor.shape().size(); ++d) elements *= tensor.shape()[d];
+  return elements;
+}
+
+std::vector<std::int64_t> with_first_dim(const Tensor& tensor, std::int64_t rows) {
+  std::vector<std::int64_t> shape = tensor.shape();
+  shape[0] = rows;
+  return shape;
+}
+
 bool overlap(const Tensor& a, const Tensor& b) {
   const auto* a_begin = static_cast<const std::byte*>(a.data());
   const auto* b_begin = static_cast<const std::byte*>(b.data());
   return a_begin < b_begin + b.nbytes() && b_begin < a_begin + a.nbytes();
+}
+
+// An output a caller made (or allocated on request) must be exactly what the collective writes.
+void require_output(const Context& context, const char* operation, const Tensor& output, DType dtype,
+                    const std::vector<std::int64_t>& shape) {
+  require_host(context, operation, "output", output);
+  if (output.dtype() != dtype || output.shape() != shape) {
+    invalid(context, std::string(operation) + ": output is " + output.describe() + " but must be " +
+                         std::string(to_string(dtype)) + shape_to_string(shape));
+  }
 }
 
 RingOptions ring_options(const CollectiveOptions& options) { return {options.segment_bytes, options.pipeline_depth}; }
@@ -39,25 +77,50 @@ bool recursive_doubling_is_exact(DType dtype, ReduceOp op) {
   return op == ReduceOp::Sum || op == ReduceOp::Average || op == ReduceOp::Product || !is_floating_point(dtype);
 }
 
-// What one rank asked for, as exchanged by the agreement check.
-struct CallSignature {
-  std::int64_t kind;  // 1 allreduce, 2 broadcast, 3 barrier
-  std::int64_t count;
-  std::int64_t dtype;
-  std::int64_t op_or_root;
-};
-constexpr std::size_t kSignatureFields = 4;
+// FNV-1a over the split sizes: lets the agreement check compare whole split lists in one field.
+std::int64_t digest(std::span<const std::int64_t> values) {
+  std::uint64_t hash = 1469598103934665603ull;
+  for (std::int64_t value : values) {
+    hash ^= static_cast<std::uint64_t>(value);
+    hash *= 1099511628211ull;
+  }
+  return static_cast<std::int64_t>(hash >> 1);
+}
 
-std::string describe(const CallSignature& call) {
-  switch (call.kind) {
-    case 1:
-      return "allreduce of " + std::to_string(call.count) + " " +
-             std::string(to_string(static_cast<DType>(call.dtype))) + " (" +
-             std::string(to_string(static_cast<ReduceOp>(call.op_or_root))) + ")";
-    case 2:
-      return "broadcast of " + std::to_string(call.count) + " " + std::string(to_string(static_cast<DType>(call.dtype))) +
-             " from root " + std::to_string(call.op_or_root);
-    default: return "barrier";
+std::vector<std::size_t> scaled(const std::vector<std::int64_t>& rows, std::int64_t factor) {
+  std::vector<std::size_t> out;
+  for (std::int64_t r : rows) out.push_back(static_cast<std::size_t>(r * factor));
+  return out;
+}
+
+std::vector<std::size_t> offsets_of(const std::vector<std::size_t>& sizes) {
+  std::vector<std::size_t> offsets(sizes.size(), 0);
+  std::exclusive_scan(sizes.begin(), sizes.end(), offsets.begin(), std::size_t{0});
+  return offsets;
+}
+
+// Runs a rank's local argument checks and keeps their error instead of throwing it, so that it can
+// travel with the agreement check and every rank stops together.
+template <class Checks>
+std::optional<Error> first_error(Checks&& checks) {
+  try {
+    checks();
+  } catch (const Error& error) {
+    return error;
+  } catch (const std::exception& error) {
+    return Error(ErrorCode::InvalidArgument, error.what());
+  }
+  return std::nullopt;
+}
+
+// The agreement check when it is on; otherwise a local problem is simply thrown (and the other
+// ranks, not told, may wait: that is the trade RONDE_VERIFY_ARGUMENTS=0 makes).
+void agree(Context& context, const CollectiveOptions& options, std::vector<std::byte>& scratch,
+           const CallSignature& call, const char* operation, const std::optional<Error>& problem) {
+  if (options.verify_arguments) {
+    verify_agreement(context.transport(), call, operation, problem, scratch);
+  } else if (problem) {
+    throw *problem;
   }
 }
 
@@ -79,53 +142,42 @@ CollectiveOptions CollectiveOptions::from_env(const Environment& env) {
   return options;
 }
 
-// Every rank contributes its CallSignature to row `rank` of a table (other rows zero); a ring sum
-// of the table is an allgather of it. If any row differs, every rank throws the same Mismatch
-// error listing what each rank asked for, instead of entering a ring that could hang.
-void Collectives::verify_agreement(const char* operation, std::int64_t kind, const Tensor* tensor,
-                                   std::int64_t op_or_root) {
-  if (!options_.verify_arguments || context_.size() == 1) return;
-  const std::size_t n = static_cast<std::size_t>(context_.size());
-  std::vector<std::int64_t> table(n * kSignatureFields, 0);
-  const CallSignature mine{kind, tensor ? tensor->numel() : 0, tensor ? static_cast<std::int64_t>(tensor->dtype()) : 0,
-                           op_or_root};
-  std::int64_t* row = &table[static_cast<std::size_t>(context_.rank()) * kSignatureFields];
-  row[0] = mine.kind, row[1] = mine.count, row[2] = mine.dtype, row[3] = mine.op_or_root;
-  run_allreduce(table.data(), table.data(), table.size(), DType::I64, ReduceOp::Sum);
-  bool agree = true;
-  for (std::size_t i = 0; i < table.size(); ++i) agree &= table[i] == table[i % kSignatureFields];
-  if (agree) return;
-  std::string listing;
-  for (std::size_t r = 0; r < n; ++r) {
-    const std::int64_t* fields = &table[r * kSignatureFields];
-    listing += (r ? "; rank " : "rank ") + std::to_string(r) + ": " +
-               describe(CallSignature{fields[0], fields[1], fields[2], fields[3]});
-  }
-  throw Error(ErrorCode::Mismatch, std::string(operation) + ": the ranks called different collectives or with "
-                                       "different arguments: " + listing);
-}
-
 Collectives::Collectives(Context& context, CollectiveOptions options) : context_(context), options_(options) {
   if (options_.segment_bytes == 0) throw Error(ErrorCode::InvalidArgument, "CollectiveOptions::segment_bytes is 0");
   if (options_.pipeline_depth < 2) throw Error(ErrorCode::InvalidArgument, "CollectiveOptions::pipeline_depth < 2");
 }
 
-void Collectives::allreduce(const Tensor& input, const Tensor& output, ReduceOp op) {
-  require_host(context_, "allreduce", "input", input);
-  require_host(context_, "allreduce", "output", output);
-  if (input.dtype() != output.dtype()) {
-    invalid(context_, "allreduce: input is " + input.describe() + " but output is " + output.describe() +
-                          ": the dtypes differ");
+void Collectives::allreduce(const Tensor& input, const Tensor& output, ReduceOp op, const AllreduceScale& scale) {
+  const std::optional<Error> problem = first_error([&] {
+    require_host(context_, "allreduce", "input", input);
+    require_host(context_, "allreduce", "output", output);
+    if (input.dtype() != output.dtype()) {
+      invalid(context_, "allreduce: input is " + input.describe() + " but output is " + output.describe() +
+                            ": the dtypes differ");
+    }
+    if (input.numel() != output.numel()) {
+      invalid(context_, "allreduce: input has " + std::to_string(input.numel()) + " elements (" + input.describe() +
+                            ") but output has " + std::to_string(output.numel()) + " (" + output.describe() + ")");
+    }
+    if (input.data() != output.data() && overlap(input, output)) {
+      invalid(context_, "allreduce: input and output overlap without being the same memory");
+    }
+    if ((scale.prescale != 1.0 || scale.postscale != 1.0) && !is_floating_point(input.dtype())) {
+      invalid(context_, "allreduce: scale factors need a floating-point tensor, input is " + input.describe());
+    }
+  });
+  agree(context_, options_, scratch_,
+        {CollectiveKind::Allreduce, input.numel(), static_cast<std::int64_t>(input.dtype()), static_cast<std::int64_t>(op)},
+        "allreduce", problem);
+  const auto count = static_cast<std::size_t>(input.numel());
+  const void* source = input.data();
+  if (scale.prescale != 1.0) {  // scale a copy in the output, then reduce in place
+    if (output.data() != input.data()) std::memcpy(output.data(), input.data(), input.nbytes());
+    scale_elements(input.dtype(), output.data(), count, scale.prescale);
+    source = output.data();
   }
-  if (input.numel() != output.numel()) {
-    invalid(context_, "allreduce: input has " + std::to_string(input.numel()) + " elements (" + input.describe() +
-                          ") but output has " + std::to_string(output.numel()) + " (" + output.describe() + ")");
-  }
-  if (input.data() != output.data() && overlap(input, output)) {
-    invalid(context_, "allreduce: input and output overlap without being the same memory");
-  }
-  verify_agreement("allreduce", 1, &input, static_cast<std::int64_t>(op));
-  run_allreduce(input.data(), output.data(), static_cast<std::size_t>(input.numel()), input.dtype(), op);
+  run_allreduce(source, output.data(), count, input.dtype(), op);
+  if (scale.postscale != 1.0) scale_elements(output.dtype(), output.data(), count, scale.postscale);
 }
 
 // Small buffers: log2(n) whole-buffer exchanges beat the ring's 2(n-1) steps. Large: the ring.
@@ -138,18 +190,139 @@ void Collectives::run_allreduce(const void* in, void* out, std::size_t count, DT
 }
 
 void Collectives::broadcast(const Tensor& tensor, int root) {
-  require_host(context_, "broadcast", "tensor", tensor);
-  if (root < 0 || root >= context_.size()) {
-    invalid(context_, "broadcast: root " + std::to_string(root) + " is not a rank of this group of " +
-                          std::to_string(context_.size()));
-  }
-  verify_agreement("broadcast", 2, &tensor, root);
+  const std::optional<Error> problem = first_error([&] {
+    require_host(context_, "broadcast", "tensor", tensor);
+    if (root < 0 || root >= context_.size()) {
+      invalid(context_, "broadcast: root " + std::to_string(root) + " is not a rank of this group of " +
+                            std::to_string(context_.size()));
+    }
+  });
+  agree(context_, options_, scratch_,
+        {CollectiveKind::Broadcast, tensor.numel(), static_cast<std::int64_t>(tensor.dtype()), root}, "broadcast", problem);
   pipelined_broadcast(context_.transport(), tensor.data(), tensor.nbytes(), root, ring_options(options_));
 }
 
 void Collectives::barrier() {
-  verify_agreement("barrier", 3, nullptr, 0);
+  agree(context_, options_, scratch_, {CollectiveKind::Barrier}, "barrier", std::nullopt);
   dissemination_barrier(context_.transport());
+}
+
+std::vector<std::int64_t> Collectives::allgather(const Tensor& input, const AllocateOutput& allocate) {
+  const std::optional<Error> problem = first_error([&] {
+    require_host(context_, "allgather", "input", input);
+    require_rows(context_, "allgather", input);
+  });
+  const std::int64_t row = problem ? 0 : row_elements(input);
+  const CallSignature call{CollectiveKind::Allgather, row, static_cast<std::int64_t>(input.dtype())};
+  agree(context_, options_, scratch_, call, "allgather", problem);
+  // Every rank's first dimension, then the rows themselves, each by a ring allgather.
+  const auto n = static_cast<std::size_t>(context_.size());
+  const auto rank = static_cast<std::size_t>(context_.rank());
+  std::vector<std::int64_t> first_dims(n, 0);
+  first_dims[rank] = input.shape()[0];
+  ring_allgather(context_.transport(), first_dims.data(), Partition::from_sizes(std::vector<std::size_t>(n, 1)),
+                 DType::I64, ring_options(options_));
+  const std::vector<std::int64_t> shape =
+      with_first_dim(input, std::accumulate(first_dims.begin(), first_dims.end(), std::int64_t{0}));
+  Tensor output;
+  const std::optional<Error> output_problem = first_error([&] {
+    output = allocate(shape);
+    require_output(context_, "allgather", output, input.dtype(), shape);
+  });
+  agree(context_, options_, scratch_, call, "allgather", output_problem);
+  const Partition chunks = Partition::from_sizes(scaled(first_dims, row * static_cast<std::int64_t>(dtype_size(input.dtype()))));
+  auto* buffer = static_cast<std::byte*>(output.data());
+  if (input.nbytes()) std::memcpy(buffer + chunks.begin(rank), input.data(), input.nbytes());
+  ring_allgather(context_.transport(), buffer, chunks, DType::U8, ring_options(options_));
+  return first_dims;
+}
+
+std::vector<std::int64_t> Collectives::allgather(const Tensor& input, const Tensor& output) {
+  return allgather(input, [&](const std::vector<std::int64_t>&) { return output; });
+}
+
+void Collectives::reducescatter(const Tensor& input, const Tensor& output, ReduceOp op,
+                                std::span<const std::int64_t> splits) {
+  const auto n = static_cast<std::size_t>(context_.size());
+  const auto rank = static_cast<std::size_t>(context_.rank());
+  std::vector<std::int64_t> rows_of(splits.begin(), splits.end());
+  const std::optional<Error> problem = first_error([&] {
+    require_host(context_, "reducescatter", "input", input);
+    require_rows(context_, "reducescatter", input);
+    const std::int64_t rows = input.shape()[0];
+    if (rows_of.empty()) {  // the default split: the first (rows % n) ranks get one row more
+      const auto ranks = static_cast<std::int64_t>(n);
+      for (std::int64_t r = 0; r < ranks; ++r) rows_of.push_back(rows / ranks + (r < rows % ranks ? 1 : 0));
+    }
+    if (rows_of.size() != n) {
+      invalid(context_, "reducescatter: splits has " + std::to_string(rows_of.size()) + " entries for " +
+                            std::to_string(n) + " ranks");
+    }
+    std::int64_t total = 0;
+    for (std::size_t r = 0; r < n; ++r) {
+      if (rows_of[r] < 0) invalid(context_, "reducescatter: splits[" + std::to_string(r) + "] is negative");
+      total += rows_of[r];
+    }
+    if (total != rows) {
+      invalid(context_, "reducescatter: splits add up to " + std::to_string(total) + " rows but input " +
+                            input.describe() + " has " + std::to_string(rows));
+    }
+    require_output(context_, "reducescatter", output, input.dtype(), with_first_dim(input, rows_of[rank]));
+  });
+  agree(context_, options_, scratch_,
+        {CollectiveKind::Reducescatter, input.numel(), static_cast<std::int64_t>(input.dtype()),
+         static_cast<std::int64_t>(op), problem ? 0 : digest(rows_of)},
+        "reducescatter", problem);
+  const Partition chunks = Partition::from_sizes(scaled(rows_of, row_elements(input)));
+  const std::size_t element = dtype_size(input.dtype());
+  if (work_.size() < input.nbytes()) work_.resize(input.nbytes());
+  ring_reduce_scatter(context_.transport(), input.data(), work_.data(), chunks, input.dtype(), op, ring_options(options_),
+                      scratch_);
+  if (output.nbytes()) std::memcpy(output.data(), work_.data() + chunks.begin(rank) * element, output.nbytes());
+}
+
+std::vector<std::int64_t> Collectives::alltoall(const Tensor& input, std::span<const std::int64_t> splits,
+                                                const AllocateOutput& allocate) {
+  const auto n = static_cast<std::size_t>(context_.size());
+  std::vector<std::int64_t> send_rows(splits.begin(), splits.end());
+  const std::optional<Error> problem = first_error([&] {
+    require_host(context_, "alltoall", "input", input);
+    require_rows(context_, "alltoall", input);
+    if (send_rows.size() != n) {
+      invalid(context_, "alltoall: splits has " + std::to_string(send_rows.size()) + " entries for " +
+                            std::to_string(n) + " ranks");
+    }
+    std::int64_t total = 0;
+    for (std::size_t r = 0; r < n; ++r) {
+      if (send_rows[r] < 0) invalid(context_, "alltoall: splits[" + std::to_string(r) + "] is negative");
+      total += send_rows[r];
+    }
+    if (total != input.shape()[0]) {
+      invalid(context_, "alltoall: splits add up to " + std::to_string(total) + " rows but input " +
+                            input.describe() + " has " + std::to_string(input.shape()[0]));
+    }
+  });
+  const std::int64_t row = problem ? 0 : row_elements(input);
+  const CallSignature call{CollectiveKind::Alltoall, row, static_cast<std::int64_t>(input.dtype())};
+  agree(context_, options_, scratch_, call, "alltoall", problem);
+  // First the row counts (one int64 to and from every rank), then the rows.
+  std::vector<std::int64_t> recv_rows(n, 0);
+  const std::vector<std::size_t> one(n, sizeof(std::int64_t));
+  const std::vector<std::size_t> slots = offsets_of(one);
+  pairwise_alltoall(context_.transport(), send_rows.data(), slots, one, recv_rows.data(), slots, one);
+  const std::vector<std::int64_t> shape =
+      with_first_dim(input, std::accumulate(recv_rows.begin(), recv_rows.end(), std::int64_t{0}));
+  Tensor output;
+  const std::optional<Error> output_problem = first_error([&] {
+    output = allocate(shape);
+    require_output(context_, "alltoall", output, input.dtype(), shape);
+  });
+  agree(context_, options_, scratch_, call, "alltoall", output_problem);
+  const auto row_bytes = row * static_cast<std::int64_t>(dtype_size(input.dtype()));
+  const std::vector<std::size_t> send_bytes = scaled(send_rows, row_bytes), recv_bytes = scaled(recv_rows, row_bytes);
+  pairwise_alltoall(context_.transport(), input.data(), offsets_of(send_bytes), send_bytes, output.data(),
+                    offsets_of(recv_bytes), recv_bytes);
+  return recv_rows;
 }
 
 }  // namespace ronde

@@ -1,4 +1,5 @@
-// Ring allreduce, pipelined by segments.
+// Ring allreduce, pipelined by segments — and its two halves, reduce-scatter and allgather, which
+// are the same machinery with one phase left out and the chunks rotated by one (see `rotation`).
 //
 // The n ranks form a ring; rank r sends only to its right neighbour (r+1) and receives only from
 // its left one (r-1). The buffer is cut into n chunks (EvenPartition), chunk c of size ~count/n.
@@ -33,6 +34,11 @@
 //    later — waiting for it would close a cycle around the ring.)
 //  - Out of place works for free: every chunk but r is written by a reduction, chunk r by the
 //    allgather.
+// Rotation: as described, rank r ends the reduce-scatter owning chunk r + 1. The reduce-scatter
+// and allgather collectives want rank r to own chunk r, so they shift every chunk index by
+// rotation = -1 (first send: chunk r - 1; last reduction: chunk r; allgather: rank r starts with
+// chunk r and receives chunk r - s - 1 at step s).
+//
 // Progress: the sends a rank waits for before posting an allgather receive are messages its right
 // neighbour needs earlier in its own stream than the entry this rank is about to post, so a
 // chain of ranks each waiting on its right neighbour would need ever-smaller stream positions
@@ -71,52 +77,54 @@ bool overlaps(const Segment& a, const Segment& b) {
 
 std::size_t ring_index(long long index, int n) { return static_cast<std::size_t>(((index % n) + n) % n); }
 
-std::vector<Incoming> incoming_stream(int rank, int n, const EvenPartition& chunks, std::size_t segment_elems) {
+// Which phases run and how chunk indices are shifted (see "Rotation" above).
+struct RingPlan {
+  bool reduce_scatter;
+  bool allgather;
+  int rotation;
+};
+
+std::vector<Incoming> incoming_stream(int rank, int n, const Partition& chunks, std::size_t segment_elems,
+                                      const RingPlan& plan) {
   std::vector<Incoming> stream;
   std::vector<Segment> segments;
   std::vector<std::size_t> reduced_by(static_cast<std::size_t>(n), 0);  // per chunk
-  for (int step = 0; step < n - 1; ++step) {  // reduce-scatter: chunk r - s - 1 arrives
+  for (int step = 0; plan.reduce_scatter && step < n - 1; ++step) {  // chunk r - s - 1 arrives
     segments.clear();
-    const std::size_t chunk = ring_index(rank - step - 1, n);
+    const std::size_t chunk = ring_index(rank - step - 1 + plan.rotation, n);
     append_segments(chunks, chunk, segment_elems, segments);
+    const bool last = step == n - 2;
     for (const Segment& segment : segments) {
       // The owned chunk leaves right after its last reduction: it is allgather step 0's send.
-      stream.push_back({segment, true, step == n - 2, true, 0});
+      stream.push_back({segment, true, last, !last || plan.allgather, 0});
     }
     reduced_by[chunk] = stream.size();
   }
-  for (int step = 0; step < n - 1; ++step) {  // allgather: chunk r - s arrives, final
+  for (int step = 0; plan.allgather && step < n - 1; ++step) {  // chunk r - s arrives, final
     segments.clear();
-    const std::size_t chunk = ring_index(rank - step, n);
+    const std::size_t chunk = ring_index(rank - step + plan.rotation, n);
     append_segments(chunks, chunk, segment_elems, segments);
     for (const Segment& segment : segments) stream.push_back({segment, false, false, step < n - 2, reduced_by[chunk]});
   }
   return stream;
 }
 
-}  // namespace
-
-void ring_allreduce(Transport& transport, const void* in, void* out, std::size_t count, DType dtype,
-                    ReduceOp op, const RingOptions& options, std::vector<std::byte>& scratch) {
+// The ring itself. `in` is only read by the reduce-scatter; with the allgather alone, the rank's
+// own chunk is already in `out`.
+void run_ring(Transport& transport, const void* in, void* out, const Partition& chunks, DType dtype, ReduceOp op,
+              const RingPlan& plan, const RingOptions& options, std::vector<std::byte>& scratch) {
   const int n = transport.size();
   const int rank = transport.rank();
   const std::size_t element = dtype_size(dtype);
-  const auto* input = static_cast<const std::byte*>(in);
+  const auto* input = plan.reduce_scatter ? static_cast<const std::byte*>(in) : static_cast<const std::byte*>(out);
   auto* output = static_cast<std::byte*>(out);
-  if (count == 0) return;
-  if (n == 1) {
-    if (input != output) std::memcpy(output, input, count * element);
-    return;  // Average over one rank is the identity
-  }
-
   const int right = (rank + 1) % n;
   const int left = (rank + n - 1) % n;
   const std::size_t segment_elems = std::max<std::size_t>(1, options.segment_bytes / element);
   const std::size_t depth = static_cast<std::size_t>(std::max(2, options.pipeline_depth));
-  const EvenPartition chunks{count, static_cast<std::size_t>(n)};
-  const std::vector<Incoming> stream = incoming_stream(rank, n, chunks, segment_elems);
+  const std::vector<Incoming> stream = incoming_stream(rank, n, chunks, segment_elems, plan);
   const std::size_t slot_bytes = segment_elems * element;
-  if (scratch.size() < depth * slot_bytes) scratch.resize(depth * slot_bytes);
+  if (plan.reduce_scatter && scratch.size() < depth * slot_bytes) scratch.resize(depth * slot_bytes);
   auto slot = [&](std::size_t index) { return scratch.data() + (index % depth) * slot_bytes; };
 
   std::deque<PendingSend> sends;
@@ -143,9 +151,11 @@ void ring_allreduce(Transport& transport, const void* in, void* out, std::size_t
     return transport.recv(left, target, segment.count * element, Tag::Allreduce);
   };
 
-  // Reduce-scatter step 0: this rank's own chunk, from the input.
+  // The first sends: reduce-scatter step 0 sends this rank's chunk of the input; an allgather
+  // alone starts with the chunk this rank owns.
   std::vector<Segment> own;
-  append_segments(chunks, static_cast<std::size_t>(rank), segment_elems, own);
+  const int first_chunk = plan.reduce_scatter ? rank + plan.rotation : rank + 1 + plan.rotation;
+  append_segments(chunks, ring_index(first_chunk, n), segment_elems, own);
   for (const Segment& segment : own) send(input, segment, input == output);
 
   // Keeps up to `depth` receives posted ahead of entry `processed`, the first not yet handled.
@@ -174,6 +184,36 @@ void ring_allreduce(Transport& transport, const void* in, void* out, std::size_t
     while (!sends.empty() && sends.front().transfer->test()) sends.pop_front();
   }
   for (PendingSend& pending : sends) pending.transfer->wait();
+}
+
+
+}  // namespace
+
+void ring_allreduce(Transport& transport, const void* in, void* out, std::size_t count, DType dtype,
+                    ReduceOp op, const RingOptions& options, std::vector<std::byte>& scratch) {
+  if (count == 0) return;
+  if (transport.size() == 1) {
+    if (in != out) std::memcpy(out, in, count * dtype_size(dtype));
+    return;  // Average over one rank is the identity
+  }
+  run_ring(transport, in, out, Partition::even(count, static_cast<std::size_t>(transport.size())), dtype, op,
+           RingPlan{true, true, 0}, options, scratch);
+}
+
+void ring_reduce_scatter(Transport& transport, const void* in, void* work, const Partition& chunks, DType dtype,
+                         ReduceOp op, const RingOptions& options, std::vector<std::byte>& scratch) {
+  if (transport.size() == 1) {
+    if (in != work) std::memcpy(work, in, chunks.total() * dtype_size(dtype));
+    return;
+  }
+  run_ring(transport, in, work, chunks, dtype, op, RingPlan{true, false, -1}, options, scratch);
+}
+
+void ring_allgather(Transport& transport, void* buffer, const Partition& chunks, DType dtype,
+                    const RingOptions& options) {
+  if (transport.size() == 1) return;
+  std::vector<std::byte> unused;  // the allgather reduces nothing, so it needs no receive slots
+  run_ring(transport, buffer, buffer, chunks, dtype, ReduceOp::Sum, RingPlan{false, true, -1}, options, unused);
 }
 
 }  // namespace ronde

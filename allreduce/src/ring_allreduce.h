@@ -1,10 +1,11 @@
-// Ring allreduce over the Transport interface: a reduce-scatter followed by an allgather, both
-// pipelined segment by segment.
+// The ring algorithms over the Transport interface: reduce-scatter and allgather, alone or one
+// after the other (allreduce), pipelined segment by segment. See ring_allreduce.cc.
 #pragma once
 
 #include <cstddef>
 #include <vector>
 
+#include "ring_partition.h"
 #include "ronde/core/dtype.h"
 #include "ronde/core/reduce_op.h"
 #include "ronde/core/transport.h"
@@ -21,5 +22,16 @@ struct RingOptions {
 // across calls. Average divides the sum by the number of ranks.
 void ring_allreduce(Transport& transport, const void* in, void* out, std::size_t count, DType dtype,
                     ReduceOp op, const RingOptions& options, std::vector<std::byte>& scratch);
+
+// Reduce-scatter: chunk r of `work` (chunks as in `chunks`, which covers the whole of `in`) ends
+// up holding op over all ranks' chunk r of `in`. `work` is a buffer of in's size whose other
+// chunks are left with partial results; `in` may equal `work`.
+void ring_reduce_scatter(Transport& transport, const void* in, void* work, const Partition& chunks, DType dtype,
+                         ReduceOp op, const RingOptions& options, std::vector<std::byte>& scratch);
+
+// Allgather in place: on entry chunk r of `buffer` holds this rank's contribution (in elements of
+// `dtype`); on return every chunk holds its owner's.
+void ring_allgather(Transport& transport, void* buffer, const Partition& chunks, DType dtype,
+                    const RingOptions& options);
 
 }  // namespace ronde

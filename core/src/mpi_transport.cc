@@ -26,6 +26,8 @@ std::string tag_name(Tag tag) {
     case Tag::Allreduce: return "allreduce";
     case Tag::Broadcast: return "broadcast";
     case Tag::Barrier: return "barrier";
+    case Tag::Allgather: return "allgather";
+    case Tag::Alltoall: return "alltoall";
     case Tag::User: break;
   }
   return "tag " + std::to_string(static_cast<int>(tag));

@@ -110,7 +110,31 @@ void divide_narrow(Storage* data, std::size_t count, float divisor) {
   for (std::size_t i = 0; i < count; ++i) data[i] = Narrow(Widen(data[i]) / divisor);
 }
 
+template <class T>
+void scale_floating(T* data, std::size_t count, T factor) {
+  for (std::size_t i = 0; i < count; ++i) data[i] *= factor;
+}
+
+template <class Storage, float (*Widen)(Storage), Storage (*Narrow)(float)>
+void scale_narrow(Storage* data, std::size_t count, float factor) {
+  for (std::size_t i = 0; i < count; ++i) data[i] = Narrow(Widen(data[i]) * factor);
+}
+
 }  // namespace
+
+void scale_elements(DType dtype, void* data, std::size_t count, double factor) {
+  switch (dtype) {
+    case DType::F16:
+      return scale_narrow<Half, half_to_float, float_to_half>(static_cast<Half*>(data), count, static_cast<float>(factor));
+    case DType::BF16:
+      return scale_narrow<BFloat16, bfloat16_to_float, float_to_bfloat16>(static_cast<BFloat16*>(data), count,
+                                                                          static_cast<float>(factor));
+    case DType::F32: return scale_floating(static_cast<float*>(data), count, static_cast<float>(factor));
+    case DType::F64: return scale_floating(static_cast<double*>(data), count, factor);
+    default: break;
+  }
+  throw Error(ErrorCode::InvalidArgument, "scale_elements: " + std::string(to_string(dtype)) + " is not a floating-point dtype");
+}
 
 void reduce_elements(ReduceOp op, DType dtype, const void* a, const void* b, void* out, std::size_t count) {
   if (count == 0) return;

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <numeric>
 #include <unistd.h>
 #include <random>
 #include <vector>
@@ -270,6 +271,100 @@ TEST(MpiErrors, DisagreementsAreReportedOnEveryRankNotHung) {
     if (rank() == 0) c.barrier();
     else c.allreduce(ronde::Tensor::of(floats), ronde::ReduceOp::Sum);
   }, "rank 0: barrier; rank 1: allreduce");
+}
+
+TEST(MpiErrors, InvalidArgumentsOnOneRankStopEveryRank) {
+  if (size() < 2) GTEST_SKIP() << "needs at least 2 ranks";
+  ronde::Collectives collectives(context());
+  std::vector<float> input(8, 1.0f), output(rank() == 1 ? 7 : 8);
+  try {
+    collectives.allreduce(ronde::Tensor::of(input), ronde::Tensor::of(output), ronde::ReduceOp::Sum);
+    ADD_FAILURE() << "rank " << rank() << " went ahead";
+  } catch (const ronde::Error& error) {
+    if (rank() == 1) {
+      EXPECT_EQ(error.code(), ronde::ErrorCode::InvalidArgument) << error.what();
+      EXPECT_NE(std::string(error.what()).find("output has 7"), std::string::npos) << error.what();
+    } else {
+      EXPECT_EQ(error.code(), ronde::ErrorCode::Mismatch) << error.what();
+      EXPECT_NE(std::string(error.what()).find("rank(s) 1 passed invalid arguments"), std::string::npos) << error.what();
+    }
+  }
+  collectives.barrier();
+}
+
+// ---- allgather, reducescatter, alltoall against MPI_Allgatherv, MPI_Reduce_scatter, MPI_Alltoallv --
+
+TEST(MpiAllgather, MatchesAllgathervWithUnevenRows) {
+  ronde::Collectives collectives(context(), ronde::CollectiveOptions{.segment_bytes = 4096});
+  for (std::int64_t base : {0, 1, 3, 1000, 70000}) {
+    const std::int64_t columns = 5;
+    const std::int64_t rows = (base + rank() * 3) % (base + 4);  // different per rank, sometimes 0
+    std::vector<float> input = random_values<float>(static_cast<std::size_t>(rows * columns), 11);
+    std::vector<int> counts(static_cast<std::size_t>(size())), displacements(static_cast<std::size_t>(size()));
+    const int mine = static_cast<int>(rows * columns);
+    MPI_Allgather(&mine, 1, MPI_INT, counts.data(), 1, MPI_INT, MPI_COMM_WORLD);
+    std::exclusive_scan(counts.begin(), counts.end(), displacements.begin(), 0);
+    std::vector<float> expected(static_cast<std::size_t>(displacements.back() + counts.back()));
+    MPI_Allgatherv(input.data(), mine, MPI_FLOAT, expected.data(), counts.data(), displacements.data(), MPI_FLOAT,
+                   MPI_COMM_WORLD);
+    std::vector<float> output;
+    collectives.allgather(ronde::Tensor(input.data(), ronde::DType::F32, {rows, columns}),
+                          [&](const std::vector<std::int64_t>& shape) {
+                            output.resize(static_cast<std::size_t>(shape[0] * shape[1]));
+                            return ronde::Tensor(output.data(), ronde::DType::F32, shape);
+                          });
+    ASSERT_EQ(output, expected) << "base " << base;
+  }
+}
+
+TEST(MpiReducescatter, MatchesReduceScatterEvenAndUneven) {
+  ronde::Collectives collectives(context(), ronde::CollectiveOptions{.segment_bytes = 8192});
+  for (bool even : {true, false}) {
+    for (std::int64_t base : {0, 1, 7, 50000}) {
+      std::vector<std::int64_t> splits;
+      for (int r = 0; r < size(); ++r) splits.push_back(even ? base : (base + r * 5) % (base + 3));
+      const std::int64_t rows = std::accumulate(splits.begin(), splits.end(), std::int64_t{0});
+      const std::int64_t columns = 3;
+      std::vector<std::int64_t> input = random_values<std::int64_t>(static_cast<std::size_t>(rows * columns), 13);
+      std::vector<int> counts;
+      for (std::int64_t s : splits) counts.push_back(static_cast<int>(s * columns));
+      const std::int64_t mine = splits[static_cast<std::size_t>(rank())];
+      std::vector<std::int64_t> expected(static_cast<std::size_t>(mine * columns)), output(expected.size());
+      MPI_Reduce_scatter(input.data(), expected.data(), counts.data(), MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD);
+      collectives.reducescatter(ronde::Tensor(input.data(), ronde::DType::I64, {rows, columns}),
+                                ronde::Tensor(output.data(), ronde::DType::I64, {mine, columns}), ronde::ReduceOp::Sum,
+                                splits);
+      ASSERT_EQ(output, expected) << (even ? "even" : "uneven") << " base " << base;
+    }
+  }
+}
+
+TEST(MpiAlltoall, MatchesAlltoallv) {
+  ronde::Collectives collectives(context());
+  for (int base : {0, 1, 4, 3000}) {
+    const int columns = 2;
+    std::vector<std::int64_t> splits;
+    for (int d = 0; d < size(); ++d) splits.push_back((base + rank() + 2 * d) % (base + 3));
+    const std::int64_t rows = std::accumulate(splits.begin(), splits.end(), std::int64_t{0});
+    std::vector<double> input = random_values<double>(static_cast<std::size_t>(rows * columns), 17);
+    std::vector<int> send_counts, send_displacements(static_cast<std::size_t>(size()));
+    for (std::int64_t s : splits) send_counts.push_back(static_cast<int>(s * columns));
+    std::vector<int> recv_counts(static_cast<std::size_t>(size())), recv_displacements(static_cast<std::size_t>(size()));
+    MPI_Alltoall(send_counts.data(), 1, MPI_INT, recv_counts.data(), 1, MPI_INT, MPI_COMM_WORLD);
+    std::exclusive_scan(send_counts.begin(), send_counts.end(), send_displacements.begin(), 0);
+    std::exclusive_scan(recv_counts.begin(), recv_counts.end(), recv_displacements.begin(), 0);
+    std::vector<double> expected(static_cast<std::size_t>(recv_displacements.back() + recv_counts.back()));
+    MPI_Alltoallv(input.data(), send_counts.data(), send_displacements.data(), MPI_DOUBLE, expected.data(),
+                  recv_counts.data(), recv_displacements.data(), MPI_DOUBLE, MPI_COMM_WORLD);
+    std::vector<double> output;
+    const auto received = collectives.alltoall(ronde::Tensor(input.data(), ronde::DType::F64, {rows, columns}), splits,
+                                               [&](const std::vector<std::int64_t>& shape) {
+                                                 output.resize(static_cast<std::size_t>(shape[0] * shape[1]));
+                                                 return ronde::Tensor(output.data(), ronde::DType::F64, shape);
+                                               });
+    ASSERT_EQ(output, expected) << "base " << base;
+    for (int r = 0; r < size(); ++r) ASSERT_EQ(received[static_cast<std::size_t>(r)] * columns, recv_counts[static_cast<std::size_t>(r)]);
+  }
 }
 
 TEST(MpiTopology, MatchesMpi) {

@@ -15,6 +15,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <span>
 #include <vector>
 
 #include "ronde/core/context.h"
@@ -41,6 +43,18 @@ struct CollectiveOptions {
   static CollectiveOptions from_env(const Environment& env = Environment::process());
 };
 
+// Scale factors of an allreduce: output = postscale * (op over ranks of prescale * input).
+// Floating-point dtypes only (an integer tensor with a factor other than 1 is an error).
+struct AllreduceScale {
+  double prescale = 1.0;
+  double postscale = 1.0;
+};
+
+// Makes the output of a collective whose size is known only after the ranks have exchanged their
+// sizes (allgather, alltoall): called once with the full shape; must return a CPU tensor of that
+// shape and the input's dtype, which the collective fills.
+using AllocateOutput = std::function<Tensor(const std::vector<std::int64_t>& shape)>;
+
 class Collectives {
  public:
   explicit Collectives(Context& context, CollectiveOptions options = CollectiveOptions::from_env());
@@ -48,8 +62,29 @@ class Collectives {
   // output = op over all ranks' input, element-wise. input and output may be the same memory
   // (in place) or disjoint; they must have the same dtype and element count and be CPU tensors.
   // Throws Error(InvalidArgument) naming the offending argument.
-  void allreduce(const Tensor& input, const Tensor& output, ReduceOp op);
-  void allreduce(const Tensor& tensor, ReduceOp op) { allreduce(tensor, tensor, op); }
+  void allreduce(const Tensor& input, const Tensor& output, ReduceOp op, const AllreduceScale& scale = {});
+  void allreduce(const Tensor& tensor, ReduceOp op, const AllreduceScale& scale = {}) {
+    allreduce(tensor, tensor, op, scale);
+  }
+
+  // Concatenates every rank's input along the first dimension, in rank order. Ranks may
+  // contribute different first dimensions; the other dimensions and the dtype must agree.
+  // Returns each rank's first dimension. The second form takes an output of the right shape
+  // ([sum of first dimensions, rest...]) and checks it.
+  std::vector<std::int64_t> allgather(const Tensor& input, const AllocateOutput& allocate);
+  std::vector<std::int64_t> allgather(const Tensor& input, const Tensor& output);
+
+  // Reduces every rank's input (same shape everywhere) and leaves rank r with rows
+  // [offset_r, offset_r + splits[r]) of the result, where offset_r is the sum of the earlier
+  // splits. Empty `splits` divides the first dimension as evenly as possible (the first
+  // (rows % n) ranks get one row more). output must be [splits[rank], rest...].
+  void reducescatter(const Tensor& input, const Tensor& output, ReduceOp op, std::span<const std::int64_t> splits = {});
+
+  // Sends rows [offset_p, offset_p + splits[p]) of input to rank p, for every p, and returns the
+  // number of rows received from each rank; the received rows are concatenated in rank order
+  // into the output `allocate` makes ([sum of received rows, rest...]).
+  std::vector<std::int64_t> alltoall(const Tensor& input, std::span<const std::int64_t> splits,
+                                     const AllocateOutput& allocate);
 
   // Copies root's tensor into every rank's tensor (same dtype and element count everywhere).
   void broadcast(const Tensor& tensor, int root);
@@ -61,10 +96,10 @@ class Collectives {
 
  private:
   void run_allreduce(const void* in, void* out, std::size_t count, DType dtype, ReduceOp op);
-  void verify_agreement(const char* operation, std::int64_t kind, const Tensor* tensor, std::int64_t op_or_root);
   Context& context_;
   CollectiveOptions options_;
   std::vector<std::byte> scratch_;  // receive slots of the ring, reused across calls
+  std::vector<std::byte> work_;     // reducescatter's full-size partial results, reused
 };
 
 }  // namespace ronde

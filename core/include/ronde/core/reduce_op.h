@@ -26,4 +26,8 @@ void reduce_elements(ReduceOp op, DType dtype, const void* a, const void* b, voi
 // precision (f16/bf16 in float); integers truncate toward zero.
 void divide_elements(DType dtype, void* data, std::size_t count, std::int64_t divisor);
 
+// data[i] *= factor, for floating dtypes (f16/bf16 through float, rounded once); throws
+// Error(InvalidArgument) for integer dtypes. Used for allreduce's pre- and post-scale factors.
+void scale_elements(DType dtype, void* data, std::size_t count, double factor);
+
 }  // namespace ronde

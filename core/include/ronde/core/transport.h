@@ -33,6 +33,8 @@ enum class Tag : int {
   Allreduce = 1,
   Broadcast = 2,
   Barrier = 3,
+  Allgather = 4,
+  Alltoall = 5,
   User = 1000,  // first tag free for callers' own algorithms
 };
 
