@@ -8,11 +8,12 @@
 namespace ronde {
 
 namespace {
-constexpr std::size_t kFields = 6;  // the signature, then a "had an argument error" flag
+constexpr std::size_t kFields = 7;  // the signature, then a "had an argument error" flag
+constexpr std::size_t kErrorFlag = 6;
 }
 
 std::string describe(const CallSignature& call) {
-  const std::string dtype(to_string(static_cast<DType>(call.dtype)));
+  const std::string dtype = std::string(to_string(static_cast<DType>(call.dtype))) + (call.on_cuda ? " on cuda" : "");
   const std::string count = std::to_string(call.count);
   switch (call.kind) {
     case CollectiveKind::Allreduce:
@@ -39,25 +40,25 @@ void verify_agreement(Transport& transport, const CallSignature& mine, const cha
   std::vector<std::int64_t> table(n * kFields, 0);
   std::int64_t* row = &table[static_cast<std::size_t>(transport.rank()) * kFields];
   row[0] = static_cast<std::int64_t>(mine.kind), row[1] = mine.count, row[2] = mine.dtype;
-  row[3] = mine.op_or_root, row[4] = mine.detail, row[5] = local_problem ? 1 : 0;
+  row[3] = mine.op_or_root, row[4] = mine.detail, row[5] = mine.on_cuda, row[kErrorFlag] = local_problem ? 1 : 0;
   recursive_doubling_allreduce(transport, table.data(), table.data(), table.size(), DType::I64, ReduceOp::Sum, scratch);
   if (local_problem) throw *local_problem;
   std::string failed;
   for (std::size_t r = 0; r < n; ++r) {
-    if (table[r * kFields + 5]) failed += (failed.empty() ? "" : ", ") + std::to_string(r);
+    if (table[r * kFields + kErrorFlag]) failed += (failed.empty() ? "" : ", ") + std::to_string(r);
   }
   if (!failed.empty()) {
     throw Error(ErrorCode::Mismatch, std::string(operation) + ": rank(s) " + failed +
                                          " passed invalid arguments (see the error on those ranks); no rank ran it");
   }
   bool agree = true;
-  for (std::size_t i = 0; i < table.size(); ++i) agree &= i % kFields == 5 || table[i] == table[i % kFields];
+  for (std::size_t i = 0; i < table.size(); ++i) agree &= i % kFields == kErrorFlag || table[i] == table[i % kFields];
   if (agree) return;
   std::string listing;
   for (std::size_t r = 0; r < n; ++r) {
     const std::int64_t* f = &table[r * kFields];
     listing += (r ? "; rank " : "rank ") + std::to_string(r) + ": " +
-               describe(CallSignature{static_cast<CollectiveKind>(f[0]), f[1], f[2], f[3], f[4]});
+               describe(CallSignature{static_cast<CollectiveKind>(f[0]), f[1], f[2], f[3], f[4], f[5]});
   }
   throw Error(ErrorCode::Mismatch,
               std::string(operation) + ": the ranks called different collectives or with different arguments: " + listing);

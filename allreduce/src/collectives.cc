@@ -10,11 +10,13 @@
 #include <string>
 
 #include "call_agreement.h"
+#include "device_collectives.h"
 #include "dissemination_barrier.h"
 #include "pairwise_alltoall.h"
 #include "pipelined_broadcast.h"
 #include "recursive_doubling_allreduce.h"
 #include "ring_allreduce.h"
+#include "ronde/core/cuda_info.h"
 #include "ronde/core/error.h"
 
 namespace ronde {
@@ -25,12 +27,15 @@ namespace {
   throw Error(ErrorCode::InvalidArgument, message + " (rank " + std::to_string(context.rank()) + ")");
 }
 
-void require_host(const Context& context, const char* operation, const char* name, const Tensor& tensor) {
-  if (!tensor.device().is_cpu()) {
-    invalid(context, std::string(operation) + ": " + name + " is " + tensor.describe() +
-                         ", but the host collectives take CPU tensors (CUDA tensors go through the NCCL backend)");
+// Input and output of one call live on the same device (the CPU, or one CUDA device).
+void require_same_device(const Context& context, const char* operation, const Tensor& input, const Tensor& output) {
+  if (input.device() != output.device()) {
+    invalid(context, std::string(operation) + ": input is " + input.describe() + " but output is " + output.describe() +
+                         ": both must be on the same device");
   }
 }
+
+std::int64_t on_cuda(const Tensor& tensor) { return tensor.device().is_cuda() ? 1 : 0; }
 
 // Allgather, reducescatter and alltoall work on rows: the first dimension.
 void require_rows(const Context& context, const char* operation, const Tensor& tensor) {
@@ -59,12 +64,12 @@ bool overlap(const Tensor& a, const Tensor& b) {
 }
 
 // An output a caller made (or allocated on request) must be exactly what the collective writes.
-void require_output(const Context& context, const char* operation, const Tensor& output, DType dtype,
+void require_output(const Context& context, const char* operation, const Tensor& output, const Tensor& input,
                     const std::vector<std::int64_t>& shape) {
-  require_host(context, operation, "output", output);
-  if (output.dtype() != dtype || output.shape() != shape) {
+  if (output.dtype() != input.dtype() || output.shape() != shape || output.device() != input.device()) {
     invalid(context, std::string(operation) + ": output is " + output.describe() + " but must be " +
-                         std::string(to_string(dtype)) + shape_to_string(shape));
+                         std::string(to_string(input.dtype())) + shape_to_string(shape) + " on " +
+                         input.device().to_string());
   }
 }
 
@@ -132,6 +137,11 @@ CollectiveOptions CollectiveOptions::from_env(const Environment& env) {
   options.pipeline_depth = static_cast<int>(env.get_int("RONDE_RING_PIPELINE_DEPTH", options.pipeline_depth));
   options.verify_arguments = env.get_bool("RONDE_VERIFY_ARGUMENTS", options.verify_arguments);
   options.small_allreduce_bytes = env.get_bytes("RONDE_SMALL_ALLREDUCE_BYTES", options.small_allreduce_bytes);
+  if (auto operations = env.get("RONDE_GPU_OPERATIONS")) {
+    if (*operations == "NCCL" || *operations == "nccl") options.gpu_operations = GpuOperations::Nccl;
+    else if (*operations == "MPI" || *operations == "mpi") options.gpu_operations = GpuOperations::Mpi;
+    else throw Error(ErrorCode::InvalidArgument, "RONDE_GPU_OPERATIONS='" + *operations + "' is not NCCL or MPI");
+  }
   if (options.segment_bytes == 0) {
     throw Error(ErrorCode::InvalidArgument, "RONDE_RING_SEGMENT_BYTES must be at least 1 byte");
   }
@@ -142,6 +152,27 @@ CollectiveOptions CollectiveOptions::from_env(const Environment& env) {
   return options;
 }
 
+Collectives::~Collectives() = default;
+
+DeviceCollectives& Collectives::device_backend(const Device& device) {
+  if (device_ && device.index != device_index_) {
+    throw Error(ErrorCode::InvalidArgument, "collectives: this Collectives object serves cuda:" +
+                                                std::to_string(device_index_) + "; use another one for " +
+                                                device.to_string());
+  }
+  if (!device_) {
+    if (built_with_cuda() && device.index >= cuda_device_count()) {
+      throw Error(ErrorCode::Unavailable, "collectives: a tensor is on " + device.to_string() + " but this process sees " +
+                                              std::to_string(cuda_device_count()) + " CUDA device(s)");
+    }
+    GpuOperations operations = options_.gpu_operations;
+    if (operations == GpuOperations::Auto) operations = built_with_nccl() ? GpuOperations::Nccl : GpuOperations::Mpi;
+    device_ = make_device_collectives(context_, options_, operations, device.index);
+    device_index_ = device.index;
+  }
+  return *device_;
+}
+
 Collectives::Collectives(Context& context, CollectiveOptions options) : context_(context), options_(options) {
   if (options_.segment_bytes == 0) throw Error(ErrorCode::InvalidArgument, "CollectiveOptions::segment_bytes is 0");
   if (options_.pipeline_depth < 2) throw Error(ErrorCode::InvalidArgument, "CollectiveOptions::pipeline_depth < 2");
@@ -149,8 +180,7 @@ Collectives::Collectives(Context& context, CollectiveOptions options) : context_
 
 void Collectives::allreduce(const Tensor& input, const Tensor& output, ReduceOp op, const AllreduceScale& scale) {
   const std::optional<Error> problem = first_error([&] {
-    require_host(context_, "allreduce", "input", input);
-    require_host(context_, "allreduce", "output", output);
+    require_same_device(context_, "allreduce", input, output);
     if (input.dtype() != output.dtype()) {
       invalid(context_, "allreduce: input is " + input.describe() + " but output is " + output.describe() +
                             ": the dtypes differ");
@@ -167,8 +197,10 @@ void Collectives::allreduce(const Tensor& input, const Tensor& output, ReduceOp 
     }
   });
   agree(context_, options_, scratch_,
-        {CollectiveKind::Allreduce, input.numel(), static_cast<std::int64_t>(input.dtype()), static_cast<std::int64_t>(op)},
+        {CollectiveKind::Allreduce, input.numel(), static_cast<std::int64_t>(input.dtype()), static_cast<std::int64_t>(op),
+         0, on_cuda(input)},
         "allreduce", problem);
+  if (input.device().is_cuda()) return device_backend(input.device()).allreduce(input, output, op, scale);
   const auto count = static_cast<std::size_t>(input.numel());
   const void* source = input.data();
   if (scale.prescale != 1.0) {  // scale a copy in the output, then reduce in place
@@ -191,14 +223,15 @@ void Collectives::run_allreduce(const void* in, void* out, std::size_t count, DT
 
 void Collectives::broadcast(const Tensor& tensor, int root) {
   const std::optional<Error> problem = first_error([&] {
-    require_host(context_, "broadcast", "tensor", tensor);
     if (root < 0 || root >= context_.size()) {
       invalid(context_, "broadcast: root " + std::to_string(root) + " is not a rank of this group of " +
                             std::to_string(context_.size()));
     }
   });
   agree(context_, options_, scratch_,
-        {CollectiveKind::Broadcast, tensor.numel(), static_cast<std::int64_t>(tensor.dtype()), root}, "broadcast", problem);
+        {CollectiveKind::Broadcast, tensor.numel(), static_cast<std::int64_t>(tensor.dtype()), root, 0, on_cuda(tensor)},
+        "broadcast", problem);
+  if (tensor.device().is_cuda()) return device_backend(tensor.device()).broadcast(tensor, root);
   pipelined_broadcast(context_.transport(), tensor.data(), tensor.nbytes(), root, ring_options(options_));
 }
 
@@ -209,11 +242,10 @@ void Collectives::barrier() {
 
 std::vector<std::int64_t> Collectives::allgather(const Tensor& input, const AllocateOutput& allocate) {
   const std::optional<Error> problem = first_error([&] {
-    require_host(context_, "allgather", "input", input);
     require_rows(context_, "allgather", input);
   });
   const std::int64_t row = problem ? 0 : row_elements(input);
-  const CallSignature call{CollectiveKind::Allgather, row, static_cast<std::int64_t>(input.dtype())};
+  const CallSignature call{CollectiveKind::Allgather, row, static_cast<std::int64_t>(input.dtype()), 0, 0, on_cuda(input)};
   agree(context_, options_, scratch_, call, "allgather", problem);
   // Every rank's first dimension, then the rows themselves, each by a ring allgather.
   const auto n = static_cast<std::size_t>(context_.size());
@@ -227,9 +259,13 @@ std::vector<std::int64_t> Collectives::allgather(const Tensor& input, const Allo
   Tensor output;
   const std::optional<Error> output_problem = first_error([&] {
     output = allocate(shape);
-    require_output(context_, "allgather", output, input.dtype(), shape);
+    require_output(context_, "allgather", output, input, shape);
   });
   agree(context_, options_, scratch_, call, "allgather", output_problem);
+  if (input.device().is_cuda()) {
+    device_backend(input.device()).allgather(input, first_dims, output);
+    return first_dims;
+  }
   const Partition chunks = Partition::from_sizes(scaled(first_dims, row * static_cast<std::int64_t>(dtype_size(input.dtype()))));
   auto* buffer = static_cast<std::byte*>(output.data());
   if (input.nbytes()) std::memcpy(buffer + chunks.begin(rank), input.data(), input.nbytes());
@@ -247,7 +283,6 @@ void Collectives::reducescatter(const Tensor& input, const Tensor& output, Reduc
   const auto rank = static_cast<std::size_t>(context_.rank());
   std::vector<std::int64_t> rows_of(splits.begin(), splits.end());
   const std::optional<Error> problem = first_error([&] {
-    require_host(context_, "reducescatter", "input", input);
     require_rows(context_, "reducescatter", input);
     const std::int64_t rows = input.shape()[0];
     if (rows_of.empty()) {  // the default split: the first (rows % n) ranks get one row more
@@ -267,12 +302,13 @@ void Collectives::reducescatter(const Tensor& input, const Tensor& output, Reduc
       invalid(context_, "reducescatter: splits add up to " + std::to_string(total) + " rows but input " +
                             input.describe() + " has " + std::to_string(rows));
     }
-    require_output(context_, "reducescatter", output, input.dtype(), with_first_dim(input, rows_of[rank]));
+    require_output(context_, "reducescatter", output, input, with_first_dim(input, rows_of[rank]));
   });
   agree(context_, options_, scratch_,
         {CollectiveKind::Reducescatter, input.numel(), static_cast<std::int64_t>(input.dtype()),
-         static_cast<std::int64_t>(op), problem ? 0 : digest(rows_of)},
+         static_cast<std::int64_t>(op), problem ? 0 : digest(rows_of), on_cuda(input)},
         "reducescatter", problem);
+  if (input.device().is_cuda()) return device_backend(input.device()).reducescatter(input, rows_of, output, op);
   const Partition chunks = Partition::from_sizes(scaled(rows_of, row_elements(input)));
   const std::size_t element = dtype_size(input.dtype());
   if (work_.size() < input.nbytes()) work_.resize(input.nbytes());
@@ -286,7 +322,6 @@ std::vector<std::int64_t> Collectives::alltoall(const Tensor& input, std::span<c
   const auto n = static_cast<std::size_t>(context_.size());
   std::vector<std::int64_t> send_rows(splits.begin(), splits.end());
   const std::optional<Error> problem = first_error([&] {
-    require_host(context_, "alltoall", "input", input);
     require_rows(context_, "alltoall", input);
     if (send_rows.size() != n) {
       invalid(context_, "alltoall: splits has " + std::to_string(send_rows.size()) + " entries for " +
@@ -303,7 +338,7 @@ std::vector<std::int64_t> Collectives::alltoall(const Tensor& input, std::span<c
     }
   });
   const std::int64_t row = problem ? 0 : row_elements(input);
-  const CallSignature call{CollectiveKind::Alltoall, row, static_cast<std::int64_t>(input.dtype())};
+  const CallSignature call{CollectiveKind::Alltoall, row, static_cast<std::int64_t>(input.dtype()), 0, 0, on_cuda(input)};
   agree(context_, options_, scratch_, call, "alltoall", problem);
   // First the row counts (one int64 to and from every rank), then the rows.
   std::vector<std::int64_t> recv_rows(n, 0);
@@ -315,9 +350,13 @@ std::vector<std::int64_t> Collectives::alltoall(const Tensor& input, std::span<c
   Tensor output;
   const std::optional<Error> output_problem = first_error([&] {
     output = allocate(shape);
-    require_output(context_, "alltoall", output, input.dtype(), shape);
+    require_output(context_, "alltoall", output, input, shape);
   });
   agree(context_, options_, scratch_, call, "alltoall", output_problem);
+  if (input.device().is_cuda()) {
+    device_backend(input.device()).alltoall(input, send_rows, recv_rows, output);
+    return recv_rows;
+  }
   const auto row_bytes = row * static_cast<std::int64_t>(dtype_size(input.dtype()));
   const std::vector<std::size_t> send_bytes = scaled(send_rows, row_bytes), recv_bytes = scaled(recv_rows, row_bytes);
   pairwise_alltoall(context_.transport(), input.data(), offsets_of(send_bytes), send_bytes, output.data(),

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ronde/allreduce/collectives.h"
+#include "ronde/core/cuda_info.h"
 #include "ronde/core/error.h"
 #include "support/thread_ranks.h"
 
@@ -146,8 +147,16 @@ TEST(CollectiveArguments, RejectedWithTheArgumentNamed) {
     };
     expect_error([&] { collectives.allreduce(Tensor::of(a), Tensor::of(b), ReduceOp::Sum); }, "output has 5");
     expect_error([&] { collectives.allreduce(Tensor::of(a), Tensor::of(c), ReduceOp::Sum); }, "dtypes differ");
+    // A CUDA tensor where there is no usable GPU (no CUDA build, or no device): a named error.
     Tensor on_gpu(a.data(), ronde::DType::F32, {4}, ronde::Device::cuda(0));
-    expect_error([&] { collectives.allreduce(on_gpu, ReduceOp::Sum); }, "input is f32[4] on cuda:0");
+    try {
+      collectives.allreduce(on_gpu, ReduceOp::Sum);
+      if (ronde::cuda_device_count() == 0) ADD_FAILURE() << "a CUDA tensor without a GPU was accepted";
+    } catch (const ronde::Error& error) {
+      EXPECT_NE(std::string(error.what()).find("cuda:0"), std::string::npos) << error.what();
+    }
+    std::vector<float> host(4);
+    expect_error([&] { collectives.allreduce(on_gpu, Tensor::of(host), ReduceOp::Sum); }, "both must be on the same device");
     expect_error([&] { collectives.broadcast(Tensor::of(a), 1); }, "root 1 is not a rank");
     expect_error([&] { collectives.allreduce(Tensor(a.data(), ronde::DType::F32, {3}),
                                              Tensor(a.data() + 1, ronde::DType::F32, {3}), ReduceOp::Sum); }, "overlap");

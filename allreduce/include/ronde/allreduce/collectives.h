@@ -1,5 +1,7 @@
-// Blocking collectives on host (CPU) tensors, run by ronde's own algorithms over the Context's
-// transport (MPI point-to-point under mpirun).
+// Collectives on host (CPU) tensors, run by ronde's own algorithms over the Context's transport
+// (MPI point-to-point under mpirun), and on CUDA tensors, run by NCCL (or staged through host
+// memory, CollectiveOptions::gpu_operations). Host collectives return when done; CUDA ones are
+// ordered on the caller's CUDA stream (see cuda_stream) like NCCL's own calls.
 //
 //   ronde::Context ctx = ronde::init();
 //   ronde::Collectives coll(ctx);
@@ -16,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -25,6 +28,10 @@
 #include "ronde/core/tensor.h"
 
 namespace ronde {
+
+// How collectives on CUDA tensors move data: NCCL, or staged through pinned host memory and the
+// host algorithms over MPI (works without NCCL, and lets several processes share one GPU).
+enum class GpuOperations { Auto, Nccl, Mpi };
 
 struct CollectiveOptions {
   // Pipelining unit of the ring algorithms: the reduction of one segment overlaps the transfer of
@@ -39,6 +46,12 @@ struct CollectiveOptions {
   // Allreduces of at most this many bytes use recursive doubling (log2 n whole-buffer exchanges)
   // instead of the ring, except floating-point min/max. 0 disables. RONDE_SMALL_ALLREDUCE_BYTES.
   std::size_t small_allreduce_bytes = 64 * 1024;
+  // CUDA tensors: Auto is NCCL when ronde was built with it, else staging. RONDE_GPU_OPERATIONS
+  // (NCCL or MPI).
+  GpuOperations gpu_operations = GpuOperations::Auto;
+  // The caller's CUDA stream (a cudaStream_t), or null for the legacy default stream: collectives
+  // on CUDA tensors wait for the work queued on it, and it waits for them.
+  void* cuda_stream = nullptr;
 
   static CollectiveOptions from_env(const Environment& env = Environment::process());
 };
@@ -55,12 +68,15 @@ struct AllreduceScale {
 // shape and the input's dtype, which the collective fills.
 using AllocateOutput = std::function<Tensor(const std::vector<std::int64_t>& shape)>;
 
+class DeviceCollectives;
+
 class Collectives {
  public:
   explicit Collectives(Context& context, CollectiveOptions options = CollectiveOptions::from_env());
+  ~Collectives();
 
   // output = op over all ranks' input, element-wise. input and output may be the same memory
-  // (in place) or disjoint; they must have the same dtype and element count and be CPU tensors.
+  // (in place) or disjoint; they must have the same dtype, element count and device.
   // Throws Error(InvalidArgument) naming the offending argument.
   void allreduce(const Tensor& input, const Tensor& output, ReduceOp op, const AllreduceScale& scale = {});
   void allreduce(const Tensor& tensor, ReduceOp op, const AllreduceScale& scale = {}) {
@@ -96,10 +112,14 @@ class Collectives {
 
  private:
   void run_allreduce(const void* in, void* out, std::size_t count, DType dtype, ReduceOp op);
+  // The backend for CUDA tensors on `device`, made on first use (one device per Collectives).
+  DeviceCollectives& device_backend(const Device& device);
   Context& context_;
   CollectiveOptions options_;
   std::vector<std::byte> scratch_;  // receive slots of the ring, reused across calls
   std::vector<std::byte> work_;     // reducescatter's full-size partial results, reused
+  std::unique_ptr<DeviceCollectives> device_;
+  int device_index_ = -1;
 };
 
 }  // namespace ronde
