@@ -5,9 +5,14 @@
 #
 #   scripts/gpu-check.sh [BUILD_DIR]     (default build-gpu)
 #
-# GPU tests carry the CTest label "gpu": today a device/NCCL smoke test and the optimizer CUDA
-# kernels against their host results. GPU benchmarks: optim_bench --device cuda (optimizer steps
-# vs a device-to-device copy). The NCCL collectives add theirs here as they land.
+# GPU tests carry the CTest label "gpu": a device/NCCL smoke test, the optimizer CUDA kernels
+# against their host results, and the collectives on CUDA tensors against the host collectives —
+# NCCL with one rank (one GPU takes one NCCL rank), the staged path (RONDE_GPU_OPERATIONS=MPI)
+# with three processes sharing the GPU. Multi-GPU NCCL (several ranks on several devices) needs
+# more than one GPU and is not exercised here.
+# GPU benchmarks: optim_bench --device cuda (optimizer steps vs a device-to-device copy) and
+# cuda_collectives_bench (NCCL allreduce at world size 1, staging copies and cast kernels vs a
+# device-to-device copy). Results land in bench-results/*-cuda.csv.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$RONDE_ROOT"
@@ -30,12 +35,14 @@ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DRONDE_WITH_CUDA=ON 
   -DCMAKE_CUDA_ARCHITECTURES="${CMAKE_CUDA_ARCHITECTURES:-90}" -DRONDE_BUILD_BENCHMARKS=ON \
   -DRONDE_BUILD_EXAMPLES=OFF > "$build-configure.log" || { cat "$build-configure.log"; exit 1; }
 grep -A12 "ronde .* configuration" "$build-configure.log" || true
-cmake --build "$build" -j "$(nproc)" --target cuda_device_test optim_cuda_test optim_bench
+cmake --build "$build" -j "$(nproc)" --target cuda_device_test optim_cuda_test cuda_collectives_test optim_bench \
+  cuda_collectives_bench
 
 echo "== GPU tests"
-(cd "$build" && ctest -L gpu --output-on-failure -V | grep -E "^[0-9]+: (SKIP|FAIL|CUDA)|Test +#|tests passed")
+(cd "$build" && ctest -L gpu --output-on-failure -V | grep -E "^[0-9]+: (SKIP|FAIL|CUDA|all)|Test +#|tests passed")
 
 echo "== GPU benchmarks"
 mkdir -p bench-results
-rm -f bench-results/optim-cuda.csv
+rm -f bench-results/optim-cuda.csv bench-results/collectives-cuda.csv
 "$build/benchmarks/optim_bench" --device cuda --csv bench-results/optim-cuda.csv 2>/dev/null
+"$build/benchmarks/cuda_collectives_bench" --csv bench-results/collectives-cuda.csv
