@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # scripts/bench.sh NAME [--quick] — run benchmark NAME the way it is meant to be run, print its
-# table, write bench-results/NAME.csv (fresh each run) and plot it to bench-results/NAME.png.
+# table, write bench-results/NAME.csv (fresh each run) and plot it to bench-results/NAME.png
+# (collectives: one bench-results/collectives-<collective>.png per collective).
 #
 # Environment:
 #   RONDE_BUILD_DIR    build directory, relative to the repository root or absolute
@@ -10,18 +11,23 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BENCHMARKS=(allreduce optim)   # add a name here and a case in main() below
+BENCHMARKS=(allreduce collectives optim)   # add a name here and a case in main() below
 
 usage() {
   cat <<USAGE
 usage: scripts/bench.sh NAME [--quick]
 
 Runs benchmark NAME, prints a readable table, writes bench-results/NAME.csv (header
-bench,case,impl,ranks,bytes,metric,value) and bench-results/NAME.png.
+bench,case,impl,ranks,bytes,metric,value) and bench-results/NAME.png (collectives: one
+bench-results/collectives-<collective>.png per collective).
 
 benchmarks:
   allreduce   float32 Sum allreduce, 4 B .. 256 MiB: ronde vs MPI_Allreduce vs Gloo,
               under mpirun with 2 then 4 ranks
+  collectives float32 allgather, reducescatter, alltoall, broadcast and allreduce, 4 KiB ..
+              256 MiB: ronde vs MPI (MPI_Allgather, MPI_Reduce_scatter_block, MPI_Alltoall,
+              MPI_Bcast, MPI_Allreduce) vs Gloo (no Gloo allreduce: see allreduce), under
+              mpirun with 2 then 4 ranks
   optim       optimizer step throughput (GB/s moved) for 1M .. 128M float32 parameters on
               one core, next to memcpy bandwidth measured in the same run
 
@@ -91,6 +97,26 @@ bench_allreduce() {
   plot allreduce
 }
 
+COLLECTIVES=(allgather reducescatter alltoall broadcast allreduce)
+
+bench_collectives() {
+  local bin csv np case
+  bin="$(ensure_target collectives_bench benchmarks/collectives_bench)"
+  csv="$RESULTS/collectives.csv"
+  rm -f "$csv"
+  for np in ${RONDE_BENCH_RANKS:-2 4}; do
+    echo "== collectives, $np ranks: mpirun -np $np ${bin#"$ROOT"/} --csv ${csv#"$ROOT"/} ${QUICK[*]}" >&2
+    run_mpi "$np" "$bin" --csv "$csv" "${QUICK[@]}"
+  done
+  # One figure per collective: five collectives times three implementations in one plot is
+  # unreadable.
+  PLOTS=""
+  for case in "${COLLECTIVES[@]}"; do
+    plot collectives --case "$case" --output "$RESULTS/collectives-$case.png"
+    PLOTS+="${PLOTS:+, }bench-results/collectives-$case.png"
+  done
+}
+
 bench_optim() {
   local bin csv
   bin="$(ensure_target optim_bench benchmarks/optim_bench)"
@@ -122,15 +148,17 @@ main() {
   cd "$ROOT"
 
   local start=$SECONDS
+  PLOTS="bench-results/$name.png"   # what the benchmark plotted; a bench_NAME may say otherwise
   case "$name" in
     allreduce) bench_allreduce ;;
+    collectives) bench_collectives ;;
     optim) bench_optim ;;
     *)
       echo "bench.sh: unknown benchmark '$name' (available: ${BENCHMARKS[*]})" >&2
       usage >&2
       exit 2 ;;
   esac
-  echo "bench.sh: $name done in $((SECONDS - start)) s: bench-results/$name.csv, bench-results/$name.png" >&2
+  echo "bench.sh: $name done in $((SECONDS - start)) s: bench-results/$name.csv, $PLOTS" >&2
 }
 
 main "$@"
