@@ -1,5 +1,7 @@
 #include "device_collectives.h"
 
+#include <string>
+
 #include "ronde/core/error.h"
 
 namespace ronde {
@@ -19,12 +21,13 @@ std::unique_ptr<DeviceCollectives> make_device_collectives(Context& context, con
 #if defined(RONDE_HAVE_CUDA)
   if (operations == GpuOperations::Mpi) return make_staged_collectives(context, options, device);
   throw Error(ErrorCode::InvalidArgument,
-              "CUDA tensors with RONDE_GPU_OPERATIONS=NCCL need NCCL, and this ronde was built without it; "
-              "set RONDE_GPU_OPERATIONS=MPI to stage through host memory");
+              "a tensor on cuda:" + std::to_string(device) + " with RONDE_GPU_OPERATIONS=NCCL needs NCCL, and this ronde "
+              "was built without it; set RONDE_GPU_OPERATIONS=MPI to stage through host memory");
 #else
-  (void)context, (void)options, (void)operations, (void)device;
-  throw Error(ErrorCode::InvalidArgument,
-              "a CUDA tensor reached the collectives, but this ronde was built without CUDA (RONDE_WITH_CUDA)");
+  (void)context, (void)options, (void)operations;
+  throw Error(ErrorCode::InvalidArgument, "a tensor on cuda:" + std::to_string(device) +
+                                              " reached the collectives, but this ronde was built without CUDA "
+                                              "(RONDE_WITH_CUDA)");
 #endif
 }
 
