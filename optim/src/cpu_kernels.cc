@@ -101,24 +101,34 @@ inline T lamb_update(T param, T mean, T square, T inv_bc1, T inv_bc2, T eps, T w
   return (mean * inv_bc1) / (std::sqrt(square * inv_bc2) + eps) + wd * param;
 }
 
+// The norms are summed in double in kLanes independent partial sums (one per position in a block),
+// so the compiler can vectorise the block without reassociating any floating-point addition.
 template <class T>
 LambNorms lamb_moments_cpu(const T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v,
                            std::size_t n, const LambScalars& k) {
+  constexpr std::size_t kLanes = 8;
   const T b1 = static_cast<T>(k.beta1), b2 = static_cast<T>(k.beta2);
   const T one_minus_b1 = static_cast<T>(1 - k.beta1), one_minus_b2 = static_cast<T>(1 - k.beta2);
   const T inv_bc1 = static_cast<T>(1 / k.bias_correction1), inv_bc2 = static_cast<T>(1 / k.bias_correction2);
   const T eps = static_cast<T>(k.eps), wd = static_cast<T>(k.weight_decay);
-  double param_sq = 0, update_sq = 0;
-  for (std::size_t i = 0; i < n; ++i) {
+  double param_sq[kLanes] = {}, update_sq[kLanes] = {};
+  auto element = [&](std::size_t i, std::size_t lane) {
     const T mean = b1 * m[i] + one_minus_b1 * g[i];
     const T square = b2 * v[i] + one_minus_b2 * g[i] * g[i];
     m[i] = mean;
     v[i] = square;
-    const T update = lamb_update(p[i], mean, square, inv_bc1, inv_bc2, eps, wd);
-    param_sq += static_cast<double>(p[i]) * static_cast<double>(p[i]);
-    update_sq += static_cast<double>(update) * static_cast<double>(update);
+    const double update = static_cast<double>(lamb_update(p[i], mean, square, inv_bc1, inv_bc2, eps, wd));
+    param_sq[lane] += static_cast<double>(p[i]) * static_cast<double>(p[i]);
+    update_sq[lane] += update * update;
+  };
+  std::size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (std::size_t lane = 0; lane < kLanes; ++lane) element(i + lane, lane);
   }
-  return {param_sq, update_sq};
+  for (; i < n; ++i) element(i, 0);
+  LambNorms norms;
+  for (std::size_t lane = 0; lane < kLanes; ++lane) norms.param_sq += param_sq[lane], norms.update_sq += update_sq[lane];
+  return norms;
 }
 
 template <class T>
