@@ -2,6 +2,7 @@
 // choice of algorithm, and the bookkeeping around the algorithms (sizes, offsets, outputs).
 #include "ronde/allreduce/collectives.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <exception>
@@ -75,6 +76,13 @@ void require_output(const Context& context, const char* operation, const Tensor&
 
 RingOptions ring_options(const CollectiveOptions& options) { return {options.segment_bytes, options.pipeline_depth}; }
 
+// Collectives that only move bytes (broadcast, allgather) have no reduction to overlap, so their
+// segments only need to be small enough to pipeline across hops: larger ones save the per-message
+// handshake of every rendezvous.
+RingOptions copy_options(const CollectiveOptions& options) {
+  return {std::max(options.segment_bytes, options.copy_segment_bytes), options.pipeline_depth};
+}
+
 // Recursive doubling needs every combination to give the same bits whichever partner computes
 // it. Sum and product are commutative; floating min/max are not bitwise (-0 vs +0, NaN), so they
 // always take the ring, which computes each result once.
@@ -137,6 +145,7 @@ CollectiveOptions CollectiveOptions::from_env(const Environment& env) {
   options.pipeline_depth = static_cast<int>(env.get_int("RONDE_RING_PIPELINE_DEPTH", options.pipeline_depth));
   options.verify_arguments = env.get_bool("RONDE_VERIFY_ARGUMENTS", options.verify_arguments);
   options.small_allreduce_bytes = env.get_bytes("RONDE_SMALL_ALLREDUCE_BYTES", options.small_allreduce_bytes);
+  options.copy_segment_bytes = env.get_bytes("RONDE_COPY_SEGMENT_BYTES", options.copy_segment_bytes);
   if (auto operations = env.get("RONDE_GPU_OPERATIONS")) {
     if (*operations == "NCCL" || *operations == "nccl") options.gpu_operations = GpuOperations::Nccl;
     else if (*operations == "MPI" || *operations == "mpi") options.gpu_operations = GpuOperations::Mpi;
@@ -232,7 +241,7 @@ void Collectives::broadcast(const Tensor& tensor, int root) {
         {CollectiveKind::Broadcast, tensor.numel(), static_cast<std::int64_t>(tensor.dtype()), root, 0, on_cuda(tensor)},
         "broadcast", problem);
   if (tensor.device().is_cuda()) return device_backend(tensor.device()).broadcast(tensor, root);
-  pipelined_broadcast(context_.transport(), tensor.data(), tensor.nbytes(), root, ring_options(options_));
+  pipelined_broadcast(context_.transport(), tensor.data(), tensor.nbytes(), root, copy_options(options_));
 }
 
 void Collectives::barrier() {
@@ -252,8 +261,8 @@ std::vector<std::int64_t> Collectives::allgather(const Tensor& input, const Allo
   const auto rank = static_cast<std::size_t>(context_.rank());
   std::vector<std::int64_t> first_dims(n, 0);
   first_dims[rank] = input.shape()[0];
-  ring_allgather(context_.transport(), first_dims.data(), Partition::from_sizes(std::vector<std::size_t>(n, 1)),
-                 DType::I64, ring_options(options_));
+  ring_allgather(context_.transport(), &first_dims[rank], first_dims.data(),
+                 Partition::from_sizes(std::vector<std::size_t>(n, 1)), DType::I64, ring_options(options_));
   const std::vector<std::int64_t> shape =
       with_first_dim(input, std::accumulate(first_dims.begin(), first_dims.end(), std::int64_t{0}));
   Tensor output;
@@ -267,9 +276,7 @@ std::vector<std::int64_t> Collectives::allgather(const Tensor& input, const Allo
     return first_dims;
   }
   const Partition chunks = Partition::from_sizes(scaled(first_dims, row * static_cast<std::int64_t>(dtype_size(input.dtype()))));
-  auto* buffer = static_cast<std::byte*>(output.data());
-  if (input.nbytes()) std::memcpy(buffer + chunks.begin(rank), input.data(), input.nbytes());
-  ring_allgather(context_.transport(), buffer, chunks, DType::U8, ring_options(options_));
+  ring_allgather(context_.transport(), input.data(), output.data(), chunks, DType::U8, copy_options(options_));
   return first_dims;
 }
 

@@ -82,6 +82,9 @@ struct RingPlan {
   bool reduce_scatter;
   bool allgather;
   int rotation;
+  // Allgather alone: this rank's contribution, sent straight from here and copied into its
+  // chunk of the output while the first sends are in flight (null: it is already in place).
+  const std::byte* own_chunk = nullptr;
 };
 
 std::vector<Incoming> incoming_stream(int rank, int n, const Partition& chunks, std::size_t segment_elems,
@@ -154,9 +157,22 @@ void run_ring(Transport& transport, const void* in, void* out, const Partition& 
   // The first sends: reduce-scatter step 0 sends this rank's chunk of the input; an allgather
   // alone starts with the chunk this rank owns.
   std::vector<Segment> own;
-  const int first_chunk = plan.reduce_scatter ? rank + plan.rotation : rank + 1 + plan.rotation;
-  append_segments(chunks, ring_index(first_chunk, n), segment_elems, own);
-  for (const Segment& segment : own) send(input, segment, input == output);
+  const std::size_t first_chunk = ring_index(plan.reduce_scatter ? rank + plan.rotation : rank + 1 + plan.rotation, n);
+  append_segments(chunks, first_chunk, segment_elems, own);
+  if (plan.own_chunk != nullptr) {
+    // From the caller's separate buffer (offsets relative to the chunk's start), then into place.
+    const std::size_t chunk_begin = chunks.begin(first_chunk);
+    for (const Segment& segment : own) {
+      sends.push_back({transport.send(right, plan.own_chunk + (segment.begin - chunk_begin) * element,
+                                      segment.count * element, Tag::Allreduce),
+                       segment, false});
+    }
+    if (chunks.size(first_chunk)) {
+      std::memcpy(output + chunk_begin * element, plan.own_chunk, chunks.size(first_chunk) * element);
+    }
+  } else {
+    for (const Segment& segment : own) send(input, segment, input == output);
+  }
 
   // Keeps up to `depth` receives posted ahead of entry `processed`, the first not yet handled.
   std::deque<std::unique_ptr<Transfer>> receives;
@@ -209,11 +225,20 @@ void ring_reduce_scatter(Transport& transport, const void* in, void* work, const
   run_ring(transport, in, work, chunks, dtype, op, RingPlan{true, false, -1}, options, scratch);
 }
 
-void ring_allgather(Transport& transport, void* buffer, const Partition& chunks, DType dtype,
+void ring_allgather(Transport& transport, const void* own, void* buffer, const Partition& chunks, DType dtype,
                     const RingOptions& options) {
-  if (transport.size() == 1) return;
+  const auto* own_bytes = static_cast<const std::byte*>(own);
+  auto* out = static_cast<std::byte*>(buffer);
+  const auto rank = static_cast<std::size_t>(transport.rank());
+  const std::size_t element = dtype_size(dtype);
+  const bool in_place = own_bytes == out + chunks.begin(rank) * element;
+  if (transport.size() == 1) {
+    if (!in_place && chunks.size(rank)) std::memcpy(out + chunks.begin(rank) * element, own_bytes, chunks.size(rank) * element);
+    return;
+  }
   std::vector<std::byte> unused;  // the allgather reduces nothing, so it needs no receive slots
-  run_ring(transport, buffer, buffer, chunks, dtype, ReduceOp::Sum, RingPlan{false, true, -1}, options, unused);
+  run_ring(transport, buffer, buffer, chunks, dtype, ReduceOp::Sum, RingPlan{false, true, -1, in_place ? nullptr : own_bytes},
+           options, unused);
 }
 
 }  // namespace ronde

@@ -29,9 +29,10 @@ void ring_allreduce(Transport& transport, const void* in, void* out, std::size_t
 void ring_reduce_scatter(Transport& transport, const void* in, void* work, const Partition& chunks, DType dtype,
                          ReduceOp op, const RingOptions& options, std::vector<std::byte>& scratch);
 
-// Allgather in place: on entry chunk r of `buffer` holds this rank's contribution (in elements of
-// `dtype`); on return every chunk holds its owner's.
-void ring_allgather(Transport& transport, void* buffer, const Partition& chunks, DType dtype,
+// Allgather: `own` holds this rank's contribution (chunk r's size, in elements of `dtype`); on
+// return every chunk of `buffer` holds its owner's. `own` may already be chunk r of `buffer` (in
+// place); otherwise it is sent from where it is and copied into place while the sends proceed.
+void ring_allgather(Transport& transport, const void* own, void* buffer, const Partition& chunks, DType dtype,
                     const RingOptions& options);
 
 }  // namespace ronde

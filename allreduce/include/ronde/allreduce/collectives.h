@@ -39,6 +39,9 @@ struct CollectiveOptions {
   std::size_t segment_bytes = 256 * 1024;
   // Receives kept posted ahead of the one being reduced (at least 2). RONDE_RING_PIPELINE_DEPTH.
   int pipeline_depth = 4;
+  // Segment size of the collectives that only move bytes (broadcast, allgather), which have no
+  // reduction to overlap: larger segments save per-message handshakes. RONDE_COPY_SEGMENT_BYTES.
+  std::size_t copy_segment_bytes = 4 * 1024 * 1024;
   // Before each call, exchange what every rank asked for (operation, element count, dtype, op or
   // root) so that disagreeing ranks all get an Error(Mismatch) listing each rank's call instead of
   // a hang or garbage. Costs one small-message ring per call. RONDE_VERIFY_ARGUMENTS.
