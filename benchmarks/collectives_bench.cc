@@ -16,16 +16,11 @@
 // first call at each size is checked against the exact expected result.
 #include <mpi.h>
 
-#include <algorithm>
 #include <array>
-#include <cerrno>
 #include <chrono>
-#include <cmath>
+#include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
-#include <exception>
-#include <filesystem>
 #include <functional>
 #include <limits>
 #include <memory>
@@ -34,11 +29,13 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <system_error>
-#include <unistd.h>
 #include <vector>
 
+#include "common/bench_args.h"
 #include "common/bench_csv.h"
+#include "common/bench_format.h"
+#include "common/bench_mpi.h"
+#include "common/bench_sweep.h"
 #include "ronde/allreduce/collectives.h"
 #include "ronde/core/context.h"
 #include "ronde/core/error.h"
@@ -46,42 +43,34 @@
 #include "ronde/core/tensor.h"
 
 #ifdef RONDE_BENCH_WITH_GLOO
-#include <sys/socket.h>
-
 #include <gloo/allgather.h>
 #include <gloo/alltoall.h>
 #include <gloo/broadcast.h>
 #include <gloo/reduce_scatter.h>
-#include <gloo/rendezvous/context.h>
-#include <gloo/rendezvous/file_store.h>
-#include <gloo/transport/tcp/device.h>
+
+#include "common/gloo_connect.h"
 #endif
 
 namespace {
 
+using ronde::bench::contains;
+using ronde::bench::human_bytes;
+using ronde::bench::human_seconds;
+using ronde::bench::join;
+using ronde::bench::KiB;
+using ronde::bench::kMinAdaptiveIters;
+using ronde::bench::MiB;
+using ronde::bench::Result;
+
 constexpr const char* kProgram = "collectives_bench";
-constexpr std::size_t KiB = 1024;
-constexpr std::size_t MiB = 1024 * KiB;
-constexpr std::size_t GiB = 1024 * MiB;
-// Without an explicit --iters, large sizes run fewer iterations: at most this many bytes per
-// implementation and size (never fewer than kMinAdaptiveIters iterations).
-constexpr std::size_t kAdaptiveByteBudget = 1 * GiB;
-constexpr int kMinAdaptiveIters = 5;
 const std::vector<std::string> kAllCollectives = {"allgather", "reducescatter", "alltoall", "broadcast", "allreduce"};
 const std::vector<std::string> kAllImpls = {"ronde", "mpi", "gloo"};
 
 // ---- command line -----------------------------------------------------------------------------
 
-struct Options {
-  std::size_t min_bytes = 4 * KiB;
-  std::size_t max_bytes = 256 * MiB;
-  int iters = 20;
-  int warmup = 3;
-  bool iters_given = false;
-  bool warmup_given = false;
-  bool quick = false;
-  std::optional<bool> progress;  // default: on except for --quick
-  std::string csv_path;
+// The sweep's options (min_bytes 4 KiB by default) and collectives_bench's own.
+struct Options : ronde::bench::SweepOptions {
+  Options() { min_bytes = 4 * KiB; }
   std::vector<std::string> collectives = kAllCollectives;
   std::vector<std::string> impls = kAllImpls;
 };
@@ -118,189 +107,33 @@ void print_usage(std::FILE* out) {
       kMinAdaptiveIters);
 }
 
-std::optional<std::size_t> parse_size(std::string_view text) {
-  std::size_t pos = 0;
-  std::uint64_t value = 0;
-  while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
-    value = value * 10 + static_cast<std::uint64_t>(text[pos] - '0');
-    if (value > (std::uint64_t{1} << 40)) return std::nullopt;
-    ++pos;
-  }
-  if (pos == 0) return std::nullopt;
-  std::string suffix(text.substr(pos));
-  for (char& c : suffix) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  std::uint64_t scale = 1;
-  if (suffix.empty() || suffix == "b") scale = 1;
-  else if (suffix == "k" || suffix == "kib" || suffix == "kb") scale = KiB;
-  else if (suffix == "m" || suffix == "mib" || suffix == "mb") scale = MiB;
-  else if (suffix == "g" || suffix == "gib" || suffix == "gb") scale = GiB;
-  else return std::nullopt;
-  return static_cast<std::size_t>(value * scale);
-}
-
-std::optional<int> parse_int(std::string_view text, int min_value) {
-  if (text.empty() || text.size() > 9) return std::nullopt;
-  int value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + (c - '0');
-  }
-  if (value < min_value) return std::nullopt;
-  return value;
-}
-
-std::vector<std::string> split_list(std::string_view text) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    std::size_t end = text.find(',', start);
-    if (end == std::string_view::npos) end = text.size();
-    if (end > start) out.emplace_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
-bool contains(const std::vector<std::string>& list, std::string_view name) {
-  return std::find(list.begin(), list.end(), name) != list.end();
-}
-
-std::string join(const std::vector<std::string>& list) {
-  std::string out;
-  for (const auto& item : list) out += (out.empty() ? "" : ",") + item;
-  return out;
-}
-
 // Parses argv into `opt`. Returns nullopt to go on, or an exit code (with a message on stderr, or
 // the usage text on stdout for --help). `verbose`: only one rank prints.
 std::optional<int> parse_args(int argc, char** argv, Options& opt, bool verbose) {
-  auto fail = [&](const std::string& message) -> std::optional<int> {
-    if (verbose) {
-      std::fprintf(stderr, "%s: %s\n", kProgram, message.c_str());
-      std::fprintf(stderr, "run with --help for the options\n");
-    }
-    return 2;
-  };
-  // --collectives and --impls: a non-empty subset of `known`.
-  auto parse_subset = [&](std::string_view flag, std::string_view value, const std::vector<std::string>& known,
-                          std::vector<std::string>& into) -> std::optional<int> {
-    into = split_list(value);
-    if (into.empty()) return fail(std::string(flag) + " needs at least one of " + join(known));
+  // --collectives and --impls: a non-empty subset of the known names.
+  auto own = [&opt](ronde::bench::ArgCursor& args) -> std::optional<std::string> {
+    const std::string flag(args.name());
+    if (flag != "--collectives" && flag != "--impls") return std::nullopt;
+    const auto value = args.value();
+    if (!value) return flag + " needs a list";
+    const bool is_collectives = flag == "--collectives";
+    const std::vector<std::string>& known = is_collectives ? kAllCollectives : kAllImpls;
+    std::vector<std::string>& into = is_collectives ? opt.collectives : opt.impls;
+    into = ronde::bench::split_list(*value);
+    if (into.empty()) return flag + " needs at least one of " + join(known);
     for (const auto& name : into) {
-      if (!contains(known, name)) return fail("unknown name '" + name + "' in " + std::string(flag) + " (" + join(known) + ")");
+      if (!contains(known, name)) return "unknown name '" + name + "' in " + flag + " (" + join(known) + ")";
     }
-    return std::nullopt;
+    return "";
   };
-  for (int i = 1; i < argc; ++i) {
-    std::string_view arg = argv[i];
-    std::string_view value;
-    bool has_inline_value = false;
-    if (arg.starts_with("--")) {
-      if (auto eq = arg.find('='); eq != std::string_view::npos) {
-        value = arg.substr(eq + 1);
-        arg = arg.substr(0, eq);
-        has_inline_value = true;
-      }
-    }
-    auto need_value = [&]() -> bool {
-      if (has_inline_value) return true;
-      if (i + 1 >= argc) return false;
-      value = argv[++i];
-      return true;
-    };
-    if (arg == "--help" || arg == "-h") {
-      if (verbose) print_usage(stdout);
-      return 0;
-    } else if (arg == "--quick") {
-      opt.quick = true;
-    } else if (arg == "--progress") {
-      opt.progress = true;
-    } else if (arg == "--no-progress") {
-      opt.progress = false;
-    } else if (arg == "--min-bytes" || arg == "--max-bytes") {
-      if (!need_value()) return fail(std::string(arg) + " needs a value");
-      auto size = parse_size(value);
-      if (!size || *size == 0) return fail("bad size for " + std::string(arg) + ": '" + std::string(value) + "'");
-      (arg == "--min-bytes" ? opt.min_bytes : opt.max_bytes) = *size;
-    } else if (arg == "--iters" || arg == "--warmup") {
-      if (!need_value()) return fail(std::string(arg) + " needs a value");
-      const bool is_iters = arg == "--iters";
-      auto n = parse_int(value, is_iters ? 1 : 0);
-      if (!n) return fail("bad count for " + std::string(arg) + ": '" + std::string(value) + "'");
-      (is_iters ? opt.iters : opt.warmup) = *n;
-      (is_iters ? opt.iters_given : opt.warmup_given) = true;
-    } else if (arg == "--csv") {
-      if (!need_value() || value.empty()) return fail("--csv needs a path");
-      opt.csv_path = std::string(value);
-    } else if (arg == "--collectives" || arg == "--impls") {
-      if (!need_value()) return fail(std::string(arg) + " needs a list");
-      const bool is_collectives = arg == "--collectives";
-      if (auto code = parse_subset(arg, value, is_collectives ? kAllCollectives : kAllImpls,
-                                   is_collectives ? opt.collectives : opt.impls)) {
-        return code;
-      }
-    } else {
-      return fail("unknown argument '" + std::string(argv[i]) + "'");
-    }
-  }
-  if (opt.min_bytes > opt.max_bytes) return fail("--min-bytes is larger than --max-bytes");
-  if (opt.quick) {
-    if (!opt.iters_given) opt.iters = 5;
-    if (!opt.warmup_given) opt.warmup = 1;
-  }
-  return std::nullopt;
+  return ronde::bench::parse_sweep_args(argc, argv, kProgram, verbose, print_usage, opt, own);
 }
 
 // The sizes S to measure, each a multiple of 4*ranks bytes so that every rank's share of the
 // chunked collectives is the same whole number of floats.
 std::vector<std::size_t> message_sizes(const Options& opt, int ranks) {
-  const std::size_t unit = sizeof(float) * static_cast<std::size_t>(ranks);
-  auto round = [unit](std::size_t bytes) { return std::max(unit, bytes / unit * unit); };
-  const std::size_t lo = round(opt.min_bytes);
-  const std::size_t hi = round(opt.max_bytes);
-  std::vector<std::size_t> sizes;
-  if (opt.quick) {
-    for (std::size_t s : {64 * KiB, 1 * MiB, 16 * MiB, 64 * MiB}) {
-      if (round(s) >= lo && round(s) <= hi) sizes.push_back(round(s));
-    }
-    if (sizes.empty()) sizes.push_back(lo);
-    return sizes;
-  }
-  for (std::size_t s = 4; s <= hi; s *= 4) {
-    if (round(s) >= lo) sizes.push_back(round(s));
-  }
-  if (round(64 * MiB) >= lo && round(64 * MiB) <= hi) sizes.push_back(round(64 * MiB));
-  sizes.push_back(lo);
-  sizes.push_back(hi);
-  std::sort(sizes.begin(), sizes.end());
-  sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
-  return sizes;
-}
-
-// ---- formatting -------------------------------------------------------------------------------
-
-// "64 KiB"; a size that is no whole number of its unit (sizes rounded to a multiple of 4n bytes)
-// in bytes: "1048572 B".
-std::string human_bytes(std::size_t bytes) {
-  static constexpr std::array<const char*, 4> units = {"B", "KiB", "MiB", "GiB"};
-  double value = static_cast<double>(bytes);
-  std::size_t unit = 0;
-  while (value >= 1024.0 && unit + 1 < units.size()) {
-    value /= 1024.0;
-    ++unit;
-  }
-  if (value != std::floor(value)) return std::to_string(bytes) + " B";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.0f %s", value, units[unit]);
-  return buf;
-}
-
-std::string human_seconds(double seconds) {
-  char buf[32];
-  if (seconds < 1e-3) std::snprintf(buf, sizeof buf, "%.1f us", seconds * 1e6);
-  else if (seconds < 1.0) std::snprintf(buf, sizeof buf, "%.2f ms", seconds * 1e3);
-  else std::snprintf(buf, sizeof buf, "%.3f s", seconds);
-  return buf;
+  static constexpr std::size_t quick_sizes[] = {64 * KiB, 1 * MiB, 16 * MiB, 64 * MiB};
+  return ronde::bench::sweep_sizes(opt, sizeof(float) * static_cast<std::size_t>(ranks), quick_sizes);
 }
 
 // ---- data ---------------------------------------------------------------------------------------
@@ -577,56 +410,7 @@ Collective make_collective(const std::string& name, const Env& env) {
   throw std::invalid_argument("unknown collective " + name);
 }
 
-#ifdef RONDE_BENCH_WITH_GLOO
-// Gloo over TCP on loopback, rendezvous through a FileStore in a fresh directory under /tmp that
-// rank 0 creates and broadcasts. (The same setup as allreduce_bench.)
-std::shared_ptr<gloo::Context> connect_gloo(int rank, int size) {
-  std::array<char, 256> dir{};
-  if (rank == 0) {
-    char templ[] = "/tmp/ronde-bench-gloo-XXXXXX";
-    if (::mkdtemp(templ) == nullptr) {
-      std::fprintf(stderr, "%s: mkdtemp(%s) failed: %s\n", kProgram, templ, std::strerror(errno));
-    } else {
-      std::snprintf(dir.data(), dir.size(), "%s", templ);
-    }
-  }
-  MPI_Bcast(dir.data(), static_cast<int>(dir.size()), MPI_CHAR, 0, MPI_COMM_WORLD);
-  if (dir[0] == '\0') throw std::runtime_error("no rendezvous directory for gloo");
-
-  gloo::transport::tcp::attr attr;
-  attr.hostname = "127.0.0.1";
-  attr.ai_family = AF_INET;
-  auto device = gloo::transport::tcp::CreateDevice(attr);
-  auto context = std::make_shared<gloo::rendezvous::Context>(rank, size);
-  context->setTimeout(std::chrono::minutes(5));
-  {
-    gloo::rendezvous::FileStore store(dir.data());
-    context->connectFullMesh(store, device);
-  }
-  // Every rank is connected: the store's files are no longer needed.
-  MPI_Barrier(MPI_COMM_WORLD);
-  if (rank == 0) {
-    std::error_code ec;
-    std::filesystem::remove_all(dir.data(), ec);
-  }
-  return context;
-}
-#endif
-
 // ---- measurement ----------------------------------------------------------------------------------
-
-struct Result {
-  double seconds_median = 0;
-  double algbw_GBps = 0;
-  double busbw_GBps = 0;
-  int iters = 0;
-};
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const std::size_t n = values.size();
-  return n % 2 == 1 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
-}
 
 // Measures one implementation of `coll` at `bytes`, with its input in `a` and output in `b` (both
 // at least bytes/4 floats). The first call is checked and counts as the first warm-up iteration.
@@ -658,26 +442,7 @@ Result measure(const Collective& coll, Impl& impl, std::size_t bytes, float* a, 
     const auto t1 = std::chrono::steady_clock::now();
     if (i >= 0) local[static_cast<std::size_t>(i)] = std::chrono::duration<double>(t1 - t0).count();
   }
-  // Per iteration, the slowest rank's time.
-  std::vector<double> slowest(local.size());
-  MPI_Allreduce(local.data(), slowest.data(), iters, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
-
-  Result r;
-  r.iters = iters;
-  r.seconds_median = median(slowest);
-  r.algbw_GBps = r.seconds_median > 0 ? static_cast<double>(bytes) / r.seconds_median / 1e9 : 0.0;
-  r.busbw_GBps = r.algbw_GBps * coll.busbw_factor;
-  return r;
-}
-
-std::string mpi_library_version() {
-  char text[MPI_MAX_LIBRARY_VERSION_STRING] = {};
-  int len = 0;
-  MPI_Get_library_version(text, &len);
-  std::string s(text, static_cast<std::size_t>(std::max(0, len)));
-  if (auto comma = s.find(','); comma != std::string::npos) s.resize(comma);
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
+  return ronde::bench::summarize(local, bytes, coll.busbw_factor);
 }
 
 // What one collective measured, kept after its implementations are gone.
@@ -688,64 +453,13 @@ struct Measured {
 };
 
 void print_table(const Collective& coll, const Measured& m, const std::vector<std::size_t>& sizes, int ranks) {
-  auto index_of = [&](std::string_view name) -> int {
-    for (std::size_t i = 0; i < m.impls.size(); ++i)
-      if (m.impls[i] == name) return static_cast<int>(i);
-    return -1;
-  };
-  const int i_ronde = index_of("ronde");
-  std::vector<int> ratio_against;
-  if (i_ronde >= 0) {
-    for (const char* other : {"mpi", "gloo"})
-      if (index_of(other) >= 0) ratio_against.push_back(index_of(other));
-  }
-
   std::string calls;
   for (const Impl& impl : coll.impls) calls += (calls.empty() ? "" : " vs ") + impl.call;
   std::printf("\n%s float32 | %d ranks | %s | %s\n", coll.name.c_str(), ranks, calls.c_str(),
-              mpi_library_version().c_str());
+              ronde::bench::mpi_library_version().c_str());
   std::printf("%s; time = median over iterations of the slowest rank; GB/s = 1e9 B/s; %s\n\n",
               coll.size_meaning.c_str(), coll.busbw_formula.c_str());
-  std::string line1 = "                 ";
-  std::string line2 = "       size iters";
-  char buf[256];
-  for (const auto& name : m.impls) {
-    std::string title = " " + name + " ";
-    const int width = 29;
-    const int dashes = width - static_cast<int>(title.size());
-    line1 += "  " + std::string(static_cast<std::size_t>(dashes / 2), '-') + title +
-             std::string(static_cast<std::size_t>(dashes - dashes / 2), '-');
-    line2 += "   time(us)    algbw    busbw";
-  }
-  if (!ratio_against.empty()) {
-    line1 += "   busbw ratio";
-    for (int j : ratio_against) {
-      std::snprintf(buf, sizeof buf, " %11s", ("ronde/" + m.impls[static_cast<std::size_t>(j)]).c_str());
-      line2 += buf;
-    }
-  }
-  std::printf("%s\n%s\n", line1.c_str(), line2.c_str());
-  for (std::size_t s = 0; s < sizes.size(); ++s) {
-    std::snprintf(buf, sizeof buf, "%11s %5d", human_bytes(sizes[s]).c_str(), m.results[s][0].iters);
-    std::string row = buf;
-    for (const Result& r : m.results[s]) {
-      std::snprintf(buf, sizeof buf, "  %11.1f %8.3f %8.3f", r.seconds_median * 1e6, r.algbw_GBps, r.busbw_GBps);
-      row += buf;
-    }
-    for (int j : ratio_against) {
-      const Result& mine = m.results[s][static_cast<std::size_t>(i_ronde)];
-      const Result& other = m.results[s][static_cast<std::size_t>(j)];
-      // With one rank busbw may be 0 by definition; compare algbw instead.
-      const double num = ranks > 1 ? mine.busbw_GBps : mine.algbw_GBps;
-      const double den = ranks > 1 ? other.busbw_GBps : other.algbw_GBps;
-      if (den > 0) std::snprintf(buf, sizeof buf, " %10.2fx", num / den);
-      else std::snprintf(buf, sizeof buf, " %11s", "-");
-      row += buf;
-    }
-    std::printf("%s\n", row.c_str());
-  }
-  std::printf("\n");
-  std::fflush(stdout);
+  ronde::bench::print_result_table("size", m.impls, sizes, m.results, ranks);
 }
 
 }  // namespace
@@ -770,7 +484,7 @@ static int bench_main(const Options& opt, ronde::Context& ctx) {
   ronde::Collectives coll(ctx);  // one for the whole run: it keeps its scratch between calls
   env.coll = &coll;
 #ifdef RONDE_BENCH_WITH_GLOO
-  if (contains(opt.impls, "gloo")) env.gloo = connect_gloo(rank, ranks);
+  if (contains(opt.impls, "gloo")) env.gloo = ronde::bench::connect_gloo(rank, ranks, kProgram);
 #else
   if (contains(opt.impls, "gloo") && rank == 0) {
     std::fprintf(stderr, "%s: built without Gloo (libgloo-dev not found at configure time); skipping gloo\n", kProgram);
@@ -792,14 +506,7 @@ static int bench_main(const Options& opt, ronde::Context& ctx) {
 
     for (std::size_t s = 0; s < sizes.size(); ++s) {
       const std::size_t bytes = sizes[s];
-      int iters = opt.iters;
-      int warmup = opt.warmup;
-      if (!opt.iters_given) {
-        const auto budget = static_cast<int>(std::min<std::size_t>(kAdaptiveByteBudget / bytes, 1 << 20));
-        iters = std::clamp(budget, std::min(kMinAdaptiveIters, opt.iters), opt.iters);
-      }
-      if (!opt.warmup_given) warmup = std::min(warmup, std::max(1, iters / 4));
-      warmup = std::max(warmup, 1);  // the checked first call is always made
+      const auto [iters, warmup] = ronde::bench::plan_iterations(opt, bytes);
       for (std::size_t i = 0; i < collective.impls.size(); ++i) {
         const int seed = static_cast<int>(c * 5 + s * 7 + i * 3 + 1);  // fresh data for each implementation
         m.results[s].push_back(measure(collective, collective.impls[i], bytes, a.data(), b.data(), env, seed, warmup, iters));
@@ -843,37 +550,8 @@ static int bench_main(const Options& opt, ronde::Context& ctx) {
 
 int main(int argc, char** argv) {
   // Before MPI is up, print parse errors and --help from one process only.
-  const char* env_rank = std::getenv("OMPI_COMM_WORLD_RANK");
-  if (env_rank == nullptr) env_rank = std::getenv("PMIX_RANK");
-  const bool first_process = env_rank == nullptr || std::string_view(env_rank) == "0";
   Options opt;
-  if (auto code = parse_args(argc, argv, opt, first_process)) return *code;
-
-  int status = 0;
-  bool we_initialized_mpi = false;
-  try {
-    // ronde::init() initialises MPI itself when launched by mpirun; keep its Context for the
-    // whole run (it finalises MPI when it goes away, if it initialised it).
-    ronde::Context ctx = ronde::init();
-    int initialized = 0;
-    MPI_Initialized(&initialized);
-    if (!initialized) {  // a single process started without mpirun
-      MPI_Init(&argc, &argv);
-      we_initialized_mpi = true;
-    }
-    try {
-      status = bench_main(opt, ctx);
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "%s: %s\n", kProgram, e.what());
-      std::fflush(stderr);
-      MPI_Abort(MPI_COMM_WORLD, 1);
-    }
-    // Everyone leaves together, so no rank finalises while another still talks to it.
-    MPI_Barrier(MPI_COMM_WORLD);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "%s: %s\n", kProgram, e.what());
-    return 1;
-  }
-  if (we_initialized_mpi) MPI_Finalize();
-  return status;
+  if (auto code = parse_args(argc, argv, opt, ronde::bench::is_first_process())) return *code;
+  return ronde::bench::run_with_ronde(&argc, &argv, kProgram,
+                                      [&opt](ronde::Context& ctx) { return bench_main(opt, ctx); });
 }
