@@ -167,9 +167,6 @@ void run_ring(Transport& transport, const void* in, void* out, const Partition& 
                                       segment.count * element, Tag::Allreduce),
                        segment, false});
     }
-    if (chunks.size(first_chunk)) {
-      std::memcpy(output + chunk_begin * element, plan.own_chunk, chunks.size(first_chunk) * element);
-    }
   } else {
     for (const Segment& segment : own) send(input, segment, input == output);
   }
@@ -184,6 +181,11 @@ void run_ring(Transport& transport, const void* in, void* out, const Partition& 
     }
   };
   post_ahead(0);
+  // Receives are posted (allgather receives never land in this rank's own chunk): copy the own
+  // chunk into place while the peers' transfers run.
+  if (plan.own_chunk != nullptr && chunks.size(first_chunk)) {
+    std::memcpy(output + chunks.begin(first_chunk) * element, plan.own_chunk, chunks.size(first_chunk) * element);
+  }
 
   for (std::size_t index = 0; index < stream.size(); ++index) {
     post_ahead(index);  // a no-op unless an allgather entry was held back
