@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "cuda_test_support.h"
 #include "ronde/allreduce/collectives.h"
 #include "ronde/core/context.h"
 #include "ronde/core/cuda_info.h"
@@ -19,42 +20,11 @@
 
 namespace {
 
-int failures = 0;
+using ronde::testing::DeviceArray;
 
-void expect(bool ok, const std::string& what) {
-  if (!ok) {
-    std::printf("FAIL: %s\n", what.c_str());
-    ++failures;
-  }
-}
+ronde::testing::Expectations checks;
 
-void check_cuda(cudaError_t status, const char* what) {
-  if (status != cudaSuccess) {
-    std::printf("FAIL: %s: %s\n", what, cudaGetErrorString(status));
-    std::exit(1);
-  }
-}
-
-// A device copy of host values, and back.
-template <class T>
-struct OnDevice {
-  explicit OnDevice(const std::vector<T>& host) : count(host.size()) {
-    check_cuda(cudaMalloc(reinterpret_cast<void**>(&data), std::max<std::size_t>(1, count) * sizeof(T)), "cudaMalloc");
-    if (count) check_cuda(cudaMemcpy(data, host.data(), count * sizeof(T), cudaMemcpyHostToDevice), "upload");
-  }
-  ~OnDevice() { cudaFree(data); }
-  std::vector<T> host() const {
-    std::vector<T> out(count);
-    check_cuda(cudaDeviceSynchronize(), "synchronize");
-    if (count) check_cuda(cudaMemcpy(out.data(), data, count * sizeof(T), cudaMemcpyDeviceToHost), "download");
-    return out;
-  }
-  ronde::Tensor tensor(std::vector<std::int64_t> shape) const {
-    return ronde::Tensor(data, ronde::dtype_of<T>, std::move(shape), ronde::Device::cuda(0));
-  }
-  T* data = nullptr;
-  std::size_t count;
-};
+void expect(bool ok, const std::string& what) { checks.expect(ok, what); }
 
 std::vector<float> values(int rank, std::size_t count, int seed) {
   std::vector<float> out(count);
@@ -69,14 +39,14 @@ void check_all(ronde::Context& context, const std::string& label) {
     const std::string what = label + " count " + std::to_string(count);
     // allreduce, with scale factors
     auto input = values(rank, count, 1);
-    OnDevice<float> d_in(input);
+    DeviceArray<float> d_in(input);
     std::vector<float> expected(count);
     host.allreduce(ronde::Tensor::of(input), ronde::Tensor::of(expected), ronde::ReduceOp::Sum, {.prescale = 0.5, .postscale = 2});
     device.allreduce(d_in.tensor({static_cast<std::int64_t>(count)}), ronde::ReduceOp::Sum, {.prescale = 0.5, .postscale = 2});
     expect(d_in.host() == expected, what + ": allreduce");
     // broadcast from the last rank
     auto b = values(rank, count, 2);
-    OnDevice<float> d_b(b);
+    DeviceArray<float> d_b(b);
     host.broadcast(ronde::Tensor::of(b), size - 1);
     device.broadcast(d_b.tensor({static_cast<std::int64_t>(count)}), size - 1);
     expect(d_b.host() == b, what + ": broadcast");
@@ -84,7 +54,7 @@ void check_all(ronde::Context& context, const std::string& label) {
   // f16 average: exact for small integers
   std::vector<ronde::Half> half(4099);
   for (std::size_t i = 0; i < half.size(); ++i) half[i] = ronde::float_to_half(static_cast<float>((i + rank) % 5) * size);
-  OnDevice<ronde::Half> d_half(half);
+  DeviceArray<ronde::Half> d_half(half);
   device.allreduce(d_half.tensor({4099}), ronde::ReduceOp::Average);
   const auto averaged = d_half.host();
   for (std::size_t i = 0; i < half.size(); ++i) {
@@ -98,14 +68,14 @@ void check_all(ronde::Context& context, const std::string& label) {
   // allgather with uneven rows, reducescatter uneven, alltoall
   const std::int64_t rows = rank + 1, columns = 4;
   auto mine = values(rank, static_cast<std::size_t>(rows * columns), 3);
-  OnDevice<float> d_mine(mine);
+  DeviceArray<float> d_mine(mine);
   std::vector<float> gathered_host;
   host.allgather(ronde::Tensor(mine.data(), ronde::DType::F32, {rows, columns}), [&](const std::vector<std::int64_t>& shape) {
     gathered_host.resize(static_cast<std::size_t>(shape[0] * shape[1]));
     return ronde::Tensor(gathered_host.data(), ronde::DType::F32, shape);
   });
   std::vector<float> zeros(gathered_host.size());
-  OnDevice<float> d_gathered(zeros);
+  DeviceArray<float> d_gathered(zeros);
   device.allgather(d_mine.tensor({rows, columns}), d_gathered.tensor({static_cast<std::int64_t>(gathered_host.size()) / columns, columns}));
   expect(d_gathered.host() == gathered_host, label + ": allgather");
 
@@ -113,10 +83,10 @@ void check_all(ronde::Context& context, const std::string& label) {
   for (int r = 0; r < size; ++r) splits.push_back(r % 2 + 1);
   const std::int64_t total = std::accumulate(splits.begin(), splits.end(), std::int64_t{0});
   auto full = values(rank, static_cast<std::size_t>(total * columns), 4);
-  OnDevice<float> d_full(full);
+  DeviceArray<float> d_full(full);
   const std::int64_t keep = splits[static_cast<std::size_t>(rank)];
   std::vector<float> part_host(static_cast<std::size_t>(keep * columns)), part_zero(part_host.size());
-  OnDevice<float> d_part(part_zero);
+  DeviceArray<float> d_part(part_zero);
   host.reducescatter(ronde::Tensor(full.data(), ronde::DType::F32, {total, columns}),
                      ronde::Tensor(part_host.data(), ronde::DType::F32, {keep, columns}), ronde::ReduceOp::Max, splits);
   device.reducescatter(d_full.tensor({total, columns}), d_part.tensor({keep, columns}), ronde::ReduceOp::Max, splits);
@@ -128,7 +98,7 @@ void check_all(ronde::Context& context, const std::string& label) {
     return ronde::Tensor(exchanged_host.data(), ronde::DType::F32, shape);
   });
   std::vector<float> exchanged_zero(exchanged_host.size());
-  OnDevice<float> d_exchanged(exchanged_zero);
+  DeviceArray<float> d_exchanged(exchanged_zero);
   device.alltoall(d_full.tensor({total, columns}), splits, [&](const std::vector<std::int64_t>& shape) {
     return d_exchanged.tensor(shape);
   });
@@ -147,6 +117,7 @@ int main() {
   }
   const char* operations = std::getenv("RONDE_GPU_OPERATIONS");
   const std::string label = std::string(operations ? operations : "default") + ", " + std::to_string(context.size()) + " ranks";
+  int& failures = checks.failures();
   try {
     check_all(context, label);
   } catch (const ronde::Error& error) {

@@ -11,46 +11,17 @@
 #include <string>
 #include <vector>
 
+#include "cuda_test_support.h"
 #include "ronde/core/cuda_info.h"
 #include "ronde/core/error.h"
 #include "ronde/optim/optimizer.h"
 
 namespace {
 
-int failures = 0;
+using ronde::testing::check_cuda;
+using ronde::testing::DeviceArray;
 
-void expect(bool ok, const std::string& what) {
-  if (!ok) {
-    std::printf("FAIL: %s\n", what.c_str());
-    ++failures;
-  }
-}
-
-void check_cuda(cudaError_t status, const char* what) {
-  if (status != cudaSuccess) {
-    std::printf("FAIL: %s: %s\n", what, cudaGetErrorString(status));
-    std::exit(1);
-  }
-}
-
-template <class T>
-struct DeviceArray {
-  explicit DeviceArray(const std::vector<T>& host) : count(host.size()) {
-    check_cuda(cudaMalloc(reinterpret_cast<void**>(&data), count * sizeof(T)), "cudaMalloc");
-    upload(host);
-  }
-  ~DeviceArray() { cudaFree(data); }
-  void upload(const std::vector<T>& host) {
-    check_cuda(cudaMemcpy(data, host.data(), count * sizeof(T), cudaMemcpyHostToDevice), "upload");
-  }
-  std::vector<T> download() const {
-    std::vector<T> host(count);
-    check_cuda(cudaMemcpy(host.data(), data, count * sizeof(T), cudaMemcpyDeviceToHost), "download");
-    return host;
-  }
-  T* data = nullptr;
-  std::size_t count;
-};
+ronde::testing::Expectations checks;
 
 template <class T>
 void compare_with_host(const std::string& name, const ronde::optim::OptionMap& options, double tolerance) {
@@ -60,28 +31,27 @@ void compare_with_host(const std::string& name, const ronde::optim::OptionMap& o
   std::vector<T> host_value(n), host_grad(n);
   for (auto& v : host_value) v = static_cast<T>(normal(generator));
   DeviceArray<T> device_value(host_value), device_grad(host_grad);
+  const auto shape = std::vector<std::int64_t>{static_cast<std::int64_t>(n)};
   const auto dtype = ronde::dtype_of<T>;
   auto host = ronde::optim::make_optimizer(
       name, options, {{"w", ronde::Tensor(host_value.data(), dtype, {static_cast<std::int64_t>(n)}),
                        ronde::Tensor(host_grad.data(), dtype, {static_cast<std::int64_t>(n)})}});
   auto device = ronde::optim::make_optimizer(
       name, options,
-      {{"w", ronde::Tensor(device_value.data, dtype, {static_cast<std::int64_t>(n)}, ronde::Device::cuda(0)),
-        ronde::Tensor(device_grad.data, dtype, {static_cast<std::int64_t>(n)}, ronde::Device::cuda(0))}});
+      {{"w", device_value.tensor(shape), device_grad.tensor(shape)}});
   for (int step = 0; step < 20; ++step) {
     for (auto& g : host_grad) g = static_cast<T>(0.1 * normal(generator));
     device_grad.upload(host_grad);
     host->step();
     device->step();
   }
-  check_cuda(cudaDeviceSynchronize(), "synchronize");
-  const std::vector<T> result = device_value.download();
+  const std::vector<T> result = device_value.host();
   double worst = 0;
   for (std::size_t i = 0; i < n; ++i) {
     worst = std::max(worst, std::abs(static_cast<double>(result[i]) - static_cast<double>(host_value[i])) /
                                 std::max(1.0, std::abs(static_cast<double>(host_value[i]))));
   }
-  expect(worst <= tolerance, name + " " + std::string(ronde::to_string(dtype)) + ": CUDA vs host differ by " +
+  checks.expect(worst <= tolerance, name + " " + std::string(ronde::to_string(dtype)) + ": CUDA vs host differ by " +
                                  std::to_string(worst) + " (allowed " + std::to_string(tolerance) + ")");
   // The device optimizer's state dict loads into the host optimizer and vice versa.
   host->load_state_dict(device->state_dict());
@@ -108,6 +78,7 @@ int main() {
     std::printf("FAIL: %s\n", error.what());
     return 1;
   }
+  const int failures = checks.failures();
   std::printf(failures ? "%d checks FAILED\n" : "all optimizer CUDA checks passed\n", failures);
   return failures ? 1 : 0;
 }
