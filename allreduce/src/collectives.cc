@@ -213,7 +213,7 @@ void Collectives::allreduce(const Tensor& input, const Tensor& output, ReduceOp 
   const auto count = static_cast<std::size_t>(input.numel());
   const void* source = input.data();
   if (scale.prescale != 1.0) {  // scale a copy in the output, then reduce in place
-    if (output.data() != input.data()) std::memcpy(output.data(), input.data(), input.nbytes());
+    if (output.data() != input.data() && input.nbytes()) std::memcpy(output.data(), input.data(), input.nbytes());
     scale_elements(input.dtype(), output.data(), count, scale.prescale);
     source = output.data();
   }

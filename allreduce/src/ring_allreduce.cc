@@ -221,7 +221,7 @@ void ring_allreduce(Transport& transport, const void* in, void* out, std::size_t
 void ring_reduce_scatter(Transport& transport, const void* in, void* work, const Partition& chunks, DType dtype,
                          ReduceOp op, const RingOptions& options, std::vector<std::byte>& scratch) {
   if (transport.size() == 1) {
-    if (in != work) std::memcpy(work, in, chunks.total() * dtype_size(dtype));
+    if (in != work && chunks.total()) std::memcpy(work, in, chunks.total() * dtype_size(dtype));
     return;
   }
   run_ring(transport, in, work, chunks, dtype, op, RingPlan{true, false, -1}, options, scratch);
