@@ -8,6 +8,7 @@ packages=(
   g++ cmake ninja-build pkg-config                # toolchain
   libopenmpi-dev openmpi-bin                      # MPI: the host transport and launcher
   nlohmann-json3-dev                              # JSON (SageMaker config; later manifests)
+  libssl-dev                                      # SHA-256/HMAC for S3 request signing
   googletest libgtest-dev libgmock-dev            # tests
   libbenchmark-dev libgloo-dev                    # benchmarks (Gloo is a measured peer)
   python3-matplotlib                              # scripts/plot_bench.py
