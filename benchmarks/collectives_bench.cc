@@ -12,8 +12,9 @@
 //   alltoall                      busbw = algbw * (n-1)/n
 //   broadcast                     busbw = algbw
 // where t, for one iteration, is the slowest rank's time (MPI_Barrier, then time the call; MAX
-// across ranks), and the reported time is the median over iterations. Every implementation's
-// first call at each size is checked against the exact expected result.
+// across ranks), and the reported time is the median over iterations. Iterations of the
+// implementations are interleaved (see measure()). Every implementation's first call at each size
+// is checked against the exact expected result.
 #include <mpi.h>
 
 #include <array>
@@ -412,37 +413,47 @@ Collective make_collective(const std::string& name, const Env& env) {
 
 // ---- measurement ----------------------------------------------------------------------------------
 
-// Measures one implementation of `coll` at `bytes`, with its input in `a` and output in `b` (both
-// at least bytes/4 floats). The first call is checked and counts as the first warm-up iteration.
-Result measure(const Collective& coll, Impl& impl, std::size_t bytes, float* a, float* b, const Env& env, int seed,
-               int warmup, int iters) {
+// Measures every implementation of `coll` at `bytes`, with the input in `a` and the output in `b`
+// (both at least bytes/4 floats). Each implementation's first call is checked (with its own
+// seed). Then the timed iterations are interleaved — every round runs each implementation once,
+// starting with a different one each round — so that no implementation profits from running
+// after itself (warm caches, page state) or suffers from machine noise in one stretch of time.
+std::vector<Result> measure(const Collective& coll, std::vector<Impl>& impls, std::size_t bytes, float* a, float* b,
+                            const Env& env, int seed, int warmup, int iters) {
   const std::size_t count = bytes / sizeof(float);
   const Layout layout = coll.layout(count, env.rank, env.ranks);
   const Buffers buffers{a, layout.in_place ? a : b, layout.in_count, layout.out_count,
                         count / static_cast<std::size_t>(env.ranks)};
   const Block input = own_input(layout.in_count, env.rank);
-  auto fill_input = [&] {
-    if (!layout.in_place || env.rank == 0) fill(buffers.in, input, seed);
+  auto fill_input = [&](int with_seed) {
+    if (!layout.in_place || env.rank == 0) fill(buffers.in, input, with_seed);
   };
-  // Poison the output (all-ones bytes: NaN), so that a call that leaves it alone fails the check.
-  if (!layout.in_place || env.rank != 0) std::memset(buffers.out, 0xff, layout.out_count * sizeof(float));
-  fill_input();
-  impl.prepare(buffers);
-
-  MPI_Barrier(MPI_COMM_WORLD);
-  impl.run(buffers);
-  verify_or_abort(buffers.out, layout.expected, seed, impl.name + " " + coll.name, bytes, env.rank);
-
-  std::vector<double> local(static_cast<std::size_t>(iters));
-  for (int i = 1 - warmup; i < iters; ++i) {  // i < 0: warm-up
-    if (impl.clobbers_input) fill_input();
+  for (std::size_t i = 0; i < impls.size(); ++i) {
+    const int impl_seed = seed + static_cast<int>(i) * 3;  // fresh data for each implementation
+    // Poison the output (all-ones bytes: NaN), so that a call that leaves it alone fails the check.
+    if (!layout.in_place || env.rank != 0) std::memset(buffers.out, 0xff, layout.out_count * sizeof(float));
+    fill_input(impl_seed);
+    impls[i].prepare(buffers);
     MPI_Barrier(MPI_COMM_WORLD);
-    const auto t0 = std::chrono::steady_clock::now();
-    impl.run(buffers);
-    const auto t1 = std::chrono::steady_clock::now();
-    if (i >= 0) local[static_cast<std::size_t>(i)] = std::chrono::duration<double>(t1 - t0).count();
+    impls[i].run(buffers);
+    verify_or_abort(buffers.out, layout.expected, impl_seed, impls[i].name + " " + coll.name, bytes, env.rank);
   }
-  return ronde::bench::summarize(local, bytes, coll.busbw_factor);
+
+  std::vector<std::vector<double>> local(impls.size(), std::vector<double>(static_cast<std::size_t>(iters)));
+  for (int round = 1 - warmup; round < iters; ++round) {  // round < 0: warm-up
+    for (std::size_t k = 0; k < impls.size(); ++k) {
+      const std::size_t i = (k + static_cast<std::size_t>(round + warmup)) % impls.size();
+      if (impls[i].clobbers_input) fill_input(seed);
+      MPI_Barrier(MPI_COMM_WORLD);
+      const auto t0 = std::chrono::steady_clock::now();
+      impls[i].run(buffers);
+      const auto t1 = std::chrono::steady_clock::now();
+      if (round >= 0) local[i][static_cast<std::size_t>(round)] = std::chrono::duration<double>(t1 - t0).count();
+    }
+  }
+  std::vector<Result> results;
+  for (const auto& times : local) results.push_back(ronde::bench::summarize(times, bytes, coll.busbw_factor));
+  return results;
 }
 
 // What one collective measured, kept after its implementations are gone.
@@ -507,10 +518,8 @@ static int bench_main(const Options& opt, ronde::Context& ctx) {
     for (std::size_t s = 0; s < sizes.size(); ++s) {
       const std::size_t bytes = sizes[s];
       const auto [iters, warmup] = ronde::bench::plan_iterations(opt, bytes);
-      for (std::size_t i = 0; i < collective.impls.size(); ++i) {
-        const int seed = static_cast<int>(c * 5 + s * 7 + i * 3 + 1);  // fresh data for each implementation
-        m.results[s].push_back(measure(collective, collective.impls[i], bytes, a.data(), b.data(), env, seed, warmup, iters));
-      }
+      const int seed = static_cast<int>(c * 5 + s * 7 + 1);
+      m.results[s] = measure(collective, collective.impls, bytes, a.data(), b.data(), env, seed, warmup, iters);
       if (progress && rank == 0) {
         std::string line = "[" + collective.name + " " + std::to_string(ranks) + " ranks] " + human_bytes(bytes) +
                            " (" + std::to_string(s + 1) + "/" + std::to_string(sizes.size()) + "):";
