@@ -29,3 +29,19 @@ function(ronde_set_warnings target)
   target_compile_options(${target} PRIVATE
     $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wpedantic -Wshadow -Wno-unused-parameter>)
 endfunction()
+
+# ronde_use_gpu_libraries(TARGET [NCCL])
+# In CUDA builds, links TARGET privately to the CUDA runtime and defines RONDE_HAVE_CUDA; with
+# NCCL (and NCCL found) also to NCCL with RONDE_HAVE_NCCL. A no-op in host-only builds.
+function(ronde_use_gpu_libraries target)
+  cmake_parse_arguments(ARG "NCCL" "" "" ${ARGN})
+  if(RONDE_HAVE_CUDA)
+    target_compile_definitions(${target} PRIVATE RONDE_HAVE_CUDA=1)
+    target_link_libraries(${target} PRIVATE CUDA::cudart)
+  endif()
+  if(ARG_NCCL AND RONDE_HAVE_NCCL)
+    target_compile_definitions(${target} PRIVATE RONDE_HAVE_NCCL=1)
+    target_include_directories(${target} PRIVATE ${RONDE_NCCL_INCLUDE_DIR})
+    target_link_libraries(${target} PRIVATE ${RONDE_NCCL_LIBRARY})
+  endif()
+endfunction()
