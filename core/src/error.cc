@@ -10,6 +10,9 @@ std::string_view to_string(ErrorCode code) {
     case ErrorCode::Unavailable: return "Unavailable";
     case ErrorCode::Unauthenticated: return "Unauthenticated";
     case ErrorCode::Storage: return "Storage";
+    case ErrorCode::NotFound: return "NotFound";
+    case ErrorCode::AlreadyExists: return "AlreadyExists";
+    case ErrorCode::Cancelled: return "Cancelled";
     case ErrorCode::Corrupt: return "Corrupt";
     case ErrorCode::Internal: return "Internal";
   }

@@ -17,6 +17,9 @@ enum class ErrorCode {
   Unavailable,      // a peer, server or service cannot be reached
   Unauthenticated,  // credentials, certificates or tokens were refused
   Storage,          // a storage backend failed
+  NotFound,         // a named object, key or file does not exist
+  AlreadyExists,    // a create-only write found the key already there
+  Cancelled,        // the operation was abandoned (shutdown, or a newer request replaced it)
   Corrupt,          // data failed a checksum or format check
   Internal,         // a bug in ronde or an underlying library
 };

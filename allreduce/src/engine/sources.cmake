@@ -1,0 +1,1 @@
+list(APPEND allreduce_sources)
