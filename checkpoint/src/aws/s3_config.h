@@ -1,6 +1,7 @@
 // Where an s3:// URI points and how to talk to it, resolved from the URI, StorageOptions and the
-// AWS environment. Precedence, highest first: StorageOptions fields, the URI's query
-// (?endpoint=...&region=...&addressing=path|virtual&profile=...), RONDE_S3_* / AWS_* variables
+// AWS environment. Precedence, highest first: StorageOptions fields (StorageOptions::from_env
+// fills some of them from RONDE_S3_* variables), the URI's query
+// (?endpoint=...&region=...&addressing=path|virtual&profile=...), AWS_* variables
 // (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, AWS_REGION, AWS_DEFAULT_REGION, AWS_PROFILE,
 // AWS_CA_BUNDLE), the profile's settings in the config file (region, endpoint_url, ca_bundle),
 // then defaults: AWS's endpoint for the region (https://s3.<region>.amazonaws.com), region
