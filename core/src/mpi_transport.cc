@@ -28,6 +28,8 @@ std::string tag_name(Tag tag) {
     case Tag::Barrier: return "barrier";
     case Tag::Allgather: return "allgather";
     case Tag::Alltoall: return "alltoall";
+    case Tag::EngineRequest: return "engine request";
+    case Tag::EngineResponse: return "engine response";
     case Tag::User: break;
   }
   return "tag " + std::to_string(static_cast<int>(tag));

@@ -35,6 +35,8 @@ enum class Tag : int {
   Barrier = 3,
   Allgather = 4,
   Alltoall = 5,
+  EngineRequest = 6,   // the engine's negotiation: ranks to rank 0
+  EngineResponse = 7,  // the engine's negotiation: rank 0 to ranks
   User = 1000,  // first tag free for callers' own algorithms
 };
 
