@@ -1,0 +1,77 @@
+// ronde-ckpt: lists, copies and removes checkpoint objects in any storage ronde opens
+// (s3://, file://, local paths). Exit codes: exit_codes.h and docs/STORAGE.md.
+#include <cstring>
+#include <iostream>
+#include <span>
+#include <string_view>
+
+#include "exit_codes.h"
+#include "ronde/core/error.h"
+#include "verbs.h"
+
+namespace {
+
+using namespace ronde::ckpt;
+
+constexpr const char* kHelp =
+    "usage: ronde-ckpt VERB [OPTIONS] ARGS...\n"
+    "\n"
+    "Works on checkpoint objects in S3-compatible storage (s3://bucket/key), in local directories\n"
+    "(file:///path) and on local files (plain paths).\n"
+    "\n"
+    "Verbs:\n"
+    "  ls URI          list objects under URI with size, time and totals\n"
+    "  cp SRC DST      copy objects between local files and URIs, in any direction\n"
+    "  rm URI...       remove objects (--prefix: everything under a prefix)\n"
+    "  help [VERB]     this text, or a verb's own (also: ronde-ckpt VERB --help)\n"
+    "\n"
+    "S3 URIs take ?endpoint=URL&region=NAME&addressing=path|virtual; credentials, region and\n"
+    "endpoint otherwise come from the AWS environment, and transfer settings from the\n"
+    "RONDE_STORAGE_* and RONDE_S3_* variables (docs/STORAGE.md, docs/KNOBS.md).\n"
+    "\n"
+    "Exit status:\n"
+    "  0  success\n"
+    "  1  the operation failed (storage, network or I/O error)\n"
+    "  2  usage error (bad option, URI or key)\n"
+    "  3  not found (object, prefix or file)\n"
+    "  4  already exists (cp --no-clobber)\n"
+    "  5  credentials refused\n";
+
+int run_verb(std::string_view verb, std::span<char* const> args) {
+  if (verb == "ls") return run_ls(args);
+  if (verb == "cp") return run_cp(args);
+  if (verb == "rm") return run_rm(args);
+  throw UsageError("unknown verb '" + std::string(verb) + "'");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::span<char* const> args(argv + 1, static_cast<std::size_t>(argc - 1));
+  if (args.empty()) {
+    std::cerr << kHelp;
+    return kUsage;
+  }
+  const std::string_view verb = args[0];
+  try {
+    if (verb == "--help" || verb == "-h" || (verb == "help" && args.size() == 1)) {
+      std::cout << kHelp;
+      return kOk;
+    }
+    if (verb == "help") {
+      char help[] = "--help";
+      char* help_args[] = {help};
+      return run_verb(args[1], help_args);
+    }
+    return run_verb(verb, args.subspan(1));
+  } catch (const UsageError& error) {
+    std::cerr << "ronde-ckpt: " << error.what() << " (try ronde-ckpt --help)\n";
+    return kUsage;
+  } catch (const ronde::Error& error) {
+    std::cerr << "ronde-ckpt: " << error.what() << "\n";
+    return exit_code_of(error);
+  } catch (const std::exception& error) {
+    std::cerr << "ronde-ckpt: " << error.what() << "\n";
+    return kFailed;
+  }
+}
