@@ -29,6 +29,8 @@ std::int64_t non_negative(const Environment& env, std::string_view name, std::in
 EngineOptions EngineOptions::from_env(const Environment& env) {
   EngineOptions options;
   options.fusion_threshold = env.get_bytes("RONDE_FUSION_THRESHOLD", options.fusion_threshold);
+  options.fusion_host_tensor_limit =
+      env.get_bytes("RONDE_FUSION_HOST_TENSOR_LIMIT", options.fusion_host_tensor_limit);
   const double cycle_ms = env.get_double("RONDE_CYCLE_TIME_MS", options.cycle_time.count() / 1000.0);
   if (!(cycle_ms >= 0) || !std::isfinite(cycle_ms)) {
     throw Error(ErrorCode::InvalidArgument, "RONDE_CYCLE_TIME_MS=" + std::to_string(cycle_ms) + " is not a duration in ms");

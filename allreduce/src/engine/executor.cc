@@ -38,7 +38,7 @@ Executor::Executor(Context& context, const EngineOptions& options, Timeline* tim
     : context_(context),
       timeline_(timeline),
       counters_(counters),
-      fusion_threshold_(options.fusion_threshold),
+      fusion_limits_{options.fusion_threshold, options.fusion_host_tensor_limit},
       collectives_(context, options.collectives),
       fusion_(options.collectives.cuda_stream),
       cuda_stream_(options.collectives.cuda_stream) {}
@@ -71,7 +71,7 @@ void Executor::run(const std::vector<Request>& runs, std::vector<OperationPtr>& 
     for (auto& operation : local) all.push_back(operation.get());
     return all;
   }(), "QUEUE");
-  for (const Batch& batch : plan_batches(requests, fusion_threshold_)) {
+  for (const Batch& batch : plan_batches(requests, fusion_limits_)) {
     std::vector<const Request*> members;
     std::vector<Operation*> operations;
     for (std::size_t index : batch.members) {

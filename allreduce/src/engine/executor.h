@@ -16,6 +16,7 @@
 
 #include "engine/counters.h"
 #include "engine/fusion_buffer.h"
+#include "engine/fusion_plan.h"
 #include "engine/operation.h"
 #include "ronde/allreduce/collectives.h"
 #include "ronde/allreduce/engine.h"
@@ -48,7 +49,7 @@ class Executor {
   Context& context_;
   Timeline* timeline_;
   Counters& counters_;
-  std::size_t fusion_threshold_;
+  FusionLimits fusion_limits_;
   Collectives collectives_;
   FusionBuffer fusion_;
   void* cuda_stream_;               // CollectiveOptions::cuda_stream

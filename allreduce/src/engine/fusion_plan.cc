@@ -17,7 +17,14 @@ bool fusable(const Request& a, const Request& b) {
          a.compression == b.compression;
 }
 
-std::vector<Batch> plan_batches(const std::vector<const Request*>& runs, std::size_t threshold) {
+bool fusion_candidate(const Request& request, const FusionLimits& limits) {
+  if (request.kind != OpKind::Allreduce || limits.threshold == 0) return false;
+  const std::size_t bytes = wire_bytes(request);
+  if (bytes > limits.threshold) return false;
+  return request.device != Device::Kind::CPU || bytes <= limits.host_tensor_limit;
+}
+
+std::vector<Batch> plan_batches(const std::vector<const Request*>& runs, const FusionLimits& limits) {
   std::vector<Batch> batches;
   std::vector<bool> taken(runs.size(), false);
   for (std::size_t i = 0; i < runs.size(); ++i) {
@@ -25,11 +32,11 @@ std::vector<Batch> plan_batches(const std::vector<const Request*>& runs, std::si
     taken[i] = true;
     Batch batch{{i}};
     std::size_t bytes = wire_bytes(*runs[i]);
-    if (threshold > 0 && runs[i]->kind == OpKind::Allreduce && bytes <= threshold) {
+    if (fusion_candidate(*runs[i], limits)) {
       for (std::size_t j = i + 1; j < runs.size(); ++j) {
-        if (taken[j] || !fusable(*runs[i], *runs[j])) continue;
+        if (taken[j] || !fusable(*runs[i], *runs[j]) || !fusion_candidate(*runs[j], limits)) continue;
         const std::size_t more = wire_bytes(*runs[j]);
-        if (bytes + more > threshold) continue;
+        if (bytes + more > limits.threshold) continue;
         taken[j] = true;
         bytes += more;
         batch.members.push_back(j);

@@ -56,6 +56,11 @@ struct EngineOptions {
   // Ready allreduces are fused into buffers of at most this many bytes; 0 disables fusion.
   // RONDE_FUSION_THRESHOLD (bytes, with K/M/G suffixes).
   std::size_t fusion_threshold = 64 * 1024 * 1024;
+  // Host (CPU) allreduces larger than this are reduced in place, never copied into the fusion
+  // buffer: for them a collective's fixed cost is small, while packing and unpacking would cost
+  // two extra passes over memory. CUDA tensors are always fused (device copies are cheap).
+  // RONDE_FUSION_HOST_TENSOR_LIMIT.
+  std::size_t fusion_host_tensor_limit = 1024 * 1024;
   // How often the background thread negotiates newly ready tensors. RONDE_CYCLE_TIME_MS.
   std::chrono::microseconds cycle_time{1000};
   // Negotiated names remembered so that later cycles skip the round trip to rank 0; 0 disables
