@@ -30,6 +30,7 @@ std::string tag_name(Tag tag) {
     case Tag::Alltoall: return "alltoall";
     case Tag::EngineRequest: return "engine request";
     case Tag::EngineResponse: return "engine response";
+    case Tag::Checkpoint: return "checkpoint";
     case Tag::User: break;
   }
   return "tag " + std::to_string(static_cast<int>(tag));

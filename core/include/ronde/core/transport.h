@@ -37,6 +37,7 @@ enum class Tag : int {
   Alltoall = 5,
   EngineRequest = 6,   // the engine's negotiation: ranks to rank 0
   EngineResponse = 7,  // the engine's negotiation: rank 0 to ranks
+  Checkpoint = 8,      // the checkpointer's shard reports and commit decisions
   User = 1000,  // first tag free for callers' own algorithms
 };
 

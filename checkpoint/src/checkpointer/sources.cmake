@@ -1,0 +1,1 @@
+list(APPEND checkpoint_sources)
