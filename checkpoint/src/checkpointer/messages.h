@@ -1,0 +1,45 @@
+// The checkpointer's messages between ranks, as compact JSON text (they are small: a few hundred
+// bytes per tensor, sent once per save or restore).
+//
+//   RankReport  rank -> rank 0 after uploading (save) or after loading (restore): success or the
+//               error; for a save the rank's shards, its replicated pieces' checksums (in the order
+//               of its plan) and its per-rank tensors.
+//   Outcome     rank 0 -> every rank: the collective result (and for a restore, which checkpoint).
+// Decoding a malformed message is Error(Internal): ranks of one build always agree on the format.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "ronde/checkpoint/manifest.h"
+#include "ronde/core/error.h"
+
+namespace ronde::checkpoint::detail {
+
+struct RankReport {
+  int rank = 0;
+  bool ok = true;
+  ErrorCode code = ErrorCode::Internal;
+  std::string error;  // names the rank's key, tensor or step
+  std::string layout_digest;
+  std::vector<ShardEntry> shards;
+  std::vector<std::string> piece_checksums;
+  std::vector<TensorEntry> per_rank;
+};
+
+struct Outcome {
+  bool ok = true;
+  ErrorCode code = ErrorCode::Internal;
+  std::string error;
+  std::string checkpoint;  // a checkpoint name, or empty
+};
+
+std::string encode(const RankReport& report);
+RankReport decode_report(const std::string& text);
+std::string encode(const Outcome& outcome);
+Outcome decode_outcome(const std::string& text);
+
+// The first failed report as an Outcome ("rank R: <error>"), or ok when every report succeeded.
+Outcome combine(const std::vector<RankReport>& reports);
+
+}  // namespace ronde::checkpoint::detail

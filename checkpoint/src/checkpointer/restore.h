@@ -1,0 +1,22 @@
+// The restore protocol (Checkpointer::restore_latest), on every rank:
+//  1. Rank 0 walks the committed checkpoints newest first and takes the first that verifies
+//     (verify_checkpoint), logging a warning for each one it skips; it sends the choice (a name,
+//     none, or its own error) to every rank.
+//  2. Every rank reads the chosen manifest and loads its tensors (load_state).
+//  3. Every rank reports success or its error to rank 0, which sends the combined outcome back:
+//     either every rank returns the step, or every rank throws the same Error naming the rank.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "checkpointer/root_channel.h"
+#include "ronde/checkpoint/checkpointer.h"
+#include "ronde/core/logging.h"
+
+namespace ronde::checkpoint::detail {
+
+std::optional<std::int64_t> restore_latest(Storage& storage, RootChannel& channel, const Logger& log,
+                                           CheckpointState& state);
+
+}  // namespace ronde::checkpoint::detail

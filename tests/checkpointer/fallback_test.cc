@@ -1,0 +1,123 @@
+// Restore-latest-valid: a corrupted or missing shard, or a manifest-less prefix, makes restore fall
+// back to the previous checkpoint (with a warning naming what was wrong); debris is cleaned.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "checkpointer_fixture.h"
+#include "support/thread_ranks.h"
+
+namespace ronde::checkpoint::testing {
+namespace {
+
+using ronde::testing::run_ranks;
+
+// Saves steps 10 (seed 1) and 20 (seed 2) with two ranks; returns the name of step 20's checkpoint.
+std::string save_two(const TempRoot& root) {
+  std::string newest;
+  run_ranks(2, [&](Context& ctx) {
+    ToyState toy(ctx.rank(), 1);
+    CheckpointState state;
+    toy.register_in(state);
+    Checkpointer ck(ctx, root.uri(), test_options());
+    ck.save(10, state);
+    toy.fill(ctx.rank(), 2);
+    ck.save(20, state);
+    if (ctx.rank() == 0) newest = ck.last_committed()->name();
+  });
+  return newest;
+}
+
+// Restores with two ranks; returns the step and checks the values are those of `seed`.
+std::optional<std::int64_t> restore_two(const TempRoot& root, int seed, LogCapture& log) {
+  std::optional<std::int64_t> step;
+  run_ranks(2, [&](Context& ctx) {
+    ToyState blank(ctx.rank(), 0);
+    CheckpointState state;
+    blank.register_in(state);
+    Checkpointer ck(ctx, root.uri(), test_options(log.logger()));
+    const auto restored = ck.restore_latest(state);
+    EXPECT_EQ(blank.w, ToyState(ctx.rank(), seed).w);
+    EXPECT_EQ(blank.pos, ToyState(ctx.rank(), seed).pos);
+    if (ctx.rank() == 0) step = restored;
+  });
+  return step;
+}
+
+TEST(Fallback, CorruptedShardFallsBackWithWarningNamingTheShard) {
+  TempRoot root;
+  const std::string newest = save_two(root);
+  const auto shard = root.path() / newest / shard_name(1, 0);
+  {
+    std::fstream file(shard, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekg(5);
+    char byte = 0;
+    file.read(&byte, 1);
+    byte = static_cast<char>(byte ^ 0x40);
+    file.seekp(5);
+    file.write(&byte, 1);
+  }
+  LogCapture log;
+  EXPECT_EQ(restore_two(root, 1, log), std::optional<std::int64_t>(10));
+  EXPECT_NE(log.text().find(newest), std::string::npos) << log.text();
+  EXPECT_NE(log.text().find(shard_name(1, 0)), std::string::npos) << log.text();
+  EXPECT_NE(log.text().find("checksum"), std::string::npos) << log.text();
+}
+
+TEST(Fallback, MissingShardFallsBack) {
+  TempRoot root;
+  const std::string newest = save_two(root);
+  std::filesystem::remove(root.path() / newest / shard_name(0, 1));
+  LogCapture log;
+  EXPECT_EQ(restore_two(root, 1, log), std::optional<std::int64_t>(10));
+  EXPECT_NE(log.text().find(shard_name(0, 1)), std::string::npos) << log.text();
+  EXPECT_NE(log.text().find("missing"), std::string::npos) << log.text();
+}
+
+TEST(Fallback, TruncatedShardFallsBack) {
+  TempRoot root;
+  const std::string newest = save_two(root);
+  std::filesystem::resize_file(root.path() / newest / shard_name(0, 0), 3);
+  LogCapture log;
+  EXPECT_EQ(restore_two(root, 1, log), std::optional<std::int64_t>(10));
+  EXPECT_NE(log.text().find(shard_name(0, 0)), std::string::npos) << log.text();
+}
+
+TEST(Fallback, ManifestLessPrefixIsIgnoredAndCleanedByTheNextSave) {
+  TempRoot root;
+  const std::string newest = save_two(root);
+  std::filesystem::remove(root.path() / newest / std::string(kManifestName));
+  LogCapture log;
+  EXPECT_EQ(restore_two(root, 1, log), std::optional<std::int64_t>(10));
+  EXPECT_TRUE(std::filesystem::exists(root.path() / newest / shard_name(0, 0)));
+  run_ranks(2, [&](Context& ctx) {
+    ToyState toy(ctx.rank(), 3);
+    CheckpointState state;
+    toy.register_in(state);
+    Checkpointer(ctx, root.uri(), test_options()).save(30, state);
+  });
+  EXPECT_FALSE(std::filesystem::exists(root.path() / newest / shard_name(0, 0)));
+  auto storage = open_storage(root.uri(), StorageOptions{});
+  EXPECT_EQ(checkpoint_names(*storage, false).size(), 2u);  // steps 10 and 30
+}
+
+TEST(Fallback, NoUsableCheckpointLeavesTheStateUntouched) {
+  TempRoot root;
+  const std::string newest = save_two(root);
+  auto storage = open_storage(root.uri(), StorageOptions{});
+  for (const auto& name : checkpoint_names(*storage, true)) {
+    std::ofstream(root.path() / name / std::string(kManifestName)) << "{not json";
+  }
+  run_ranks(2, [&](Context& ctx) {
+    ToyState toy(ctx.rank(), 9);
+    CheckpointState state;
+    toy.register_in(state);
+    LogCapture log;
+    Checkpointer ck(ctx, root.uri(), test_options(log.logger()));
+    EXPECT_FALSE(ck.restore_latest(state).has_value());
+    EXPECT_EQ(toy.w, ToyState(ctx.rank(), 9).w);
+  });
+}
+
+}  // namespace
+}  // namespace ronde::checkpoint::testing
