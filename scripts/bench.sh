@@ -11,7 +11,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BENCHMARKS=(allreduce collectives optim)   # add a name here and a case in main() below
+BENCHMARKS=(allreduce collectives engine optim storage)   # add a name here and a case in main() below
 
 usage() {
   cat <<USAGE
@@ -28,8 +28,16 @@ benchmarks:
               256 MiB: ronde vs MPI (MPI_Allgather, MPI_Reduce_scatter_block, MPI_Alltoall,
               MPI_Bcast, MPI_Allreduce) vs Gloo (no Gloo allreduce: see allreduce), under
               mpirun with 2 then 4 ranks
+  engine      ResNet-50's 161 float32 gradients per step: the engine (fusion) vs one
+              MPI_Allreduce per tensor vs one allreduce of all bytes (the floor); 8-byte
+              latency with and without the response cache; a fusion threshold sweep;
+              under mpirun with 2 then 4 ranks
   optim       optimizer step throughput (GB/s moved) for 1M .. 128M float32 parameters on
               one core, next to memcpy bandwidth measured in the same run
+  storage     checkpoint storage, 256 MiB and 1 GiB objects (--quick: 32 and 128 MiB): ronde's
+              S3 backend vs aws s3 cp (upload, download) on one moto_server that the script
+              starts and stops, ronde's file backend vs dd conv=fsync, and the CPU cost of
+              SHA-256, MD5 and SigV4 signing
 
 options:
   --quick     a short run (under a minute) for smoke checks
@@ -117,6 +125,48 @@ bench_collectives() {
   done
 }
 
+bench_engine() {
+  local bin csv np
+  bin="$(ensure_target engine_bench benchmarks/engine_bench)"
+  csv="$RESULTS/engine.csv"
+  rm -f "$csv"
+  for np in ${RONDE_BENCH_RANKS:-2 4}; do
+    echo "== engine, $np ranks: mpirun -np $np ${bin#"$ROOT"/} --csv ${csv#"$ROOT"/} ${QUICK[*]}" >&2
+    run_mpi "$np" "$bin" --csv "$csv" "${QUICK[@]}"
+  done
+  # The step comparison is three numbers per rank count (in the table); the figure is the sweep,
+  # whose x axis is the fusion threshold.
+  plot engine --case fusion_sweep --metric seconds_median --title "engine: ResNet-50 step time by fusion threshold (x)"
+}
+
+bench_storage() {
+  local bin csv port pid rc=0
+  bin="$(ensure_target storage_bench benchmarks/storage_bench)"
+  csv="$RESULTS/storage.csv"
+  rm -f "$csv"
+  command -v moto_server >/dev/null || die "moto_server not found (python3 -m pip install 'moto[server]')"
+  command -v aws >/dev/null || die "aws (the AWS CLI) not found"
+  port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  # Its own session, so that the whole server goes when the benchmark ends, however it ends. Objects
+  # stay in memory (moto spills keys above 5 MiB to temporary files by default), so that the disk
+  # is no part of the comparison.
+  MOTO_S3_DEFAULT_KEY_BUFFER_SIZE=$((4 << 30)) setsid moto_server -H 127.0.0.1 -p "$port" >"$RESULTS/storage-moto.log" 2>&1 &
+  pid=$!
+  trap 'kill -- -'"$pid"' 2>/dev/null || true' EXIT
+  for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+  export AWS_ACCESS_KEY_ID=ronde-bench AWS_SECRET_ACCESS_KEY=ronde-bench AWS_DEFAULT_REGION=us-east-1 \
+         AWS_EC2_METADATA_DISABLED=true
+  aws --endpoint-url "http://127.0.0.1:$port" s3 mb s3://ronde-bench >/dev/null || die "cannot create the bucket"
+  echo "== storage: ${bin#"$ROOT"/} --endpoint http://127.0.0.1:$port --bucket ronde-bench --csv ${csv#"$ROOT"/} ${QUICK[*]}" >&2
+  timeout --foreground "$TIMEOUT" "$bin" --endpoint "http://127.0.0.1:$port" --bucket ronde-bench --csv "$csv" \
+    "${QUICK[@]}" || rc=$?
+  kill -- -"$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  trap - EXIT
+  [[ $rc -eq 0 ]] || die "storage_bench failed (exit $rc)"
+  plot storage --metric GBps
+}
+
 bench_optim() {
   local bin csv
   bin="$(ensure_target optim_bench benchmarks/optim_bench)"
@@ -152,7 +202,9 @@ main() {
   case "$name" in
     allreduce) bench_allreduce ;;
     collectives) bench_collectives ;;
+    engine) bench_engine ;;
     optim) bench_optim ;;
+    storage) bench_storage ;;
     *)
       echo "bench.sh: unknown benchmark '$name' (available: ${BENCHMARKS[*]})" >&2
       usage >&2
