@@ -10,6 +10,7 @@ packages=(
   nlohmann-json3-dev                              # JSON (SageMaker config; later manifests)
   libssl-dev                                      # SHA-256/HMAC for S3 request signing
   libcurl4-openssl-dev libpugixml-dev             # S3 storage: HTTP client, XML responses
+  libxxhash-dev                                   # XXH3 checksums of checkpoint shards
   googletest libgtest-dev libgmock-dev            # tests
   libbenchmark-dev libgloo-dev                    # benchmarks (Gloo is a measured peer)
   python3-matplotlib                              # scripts/plot_bench.py

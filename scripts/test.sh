@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds ronde (with CUDA sources when nvcc and NCCL
 # are present), runs every test, then builds again with AddressSanitizer + UBSan and runs the
-# unit and multi-rank tests under them.
+# unit and multi-rank tests under them, and finally runs the engine's tests under
+# ThreadSanitizer (scripts/test-tsan.sh).
 #
 #   scripts/test.sh            everything (what .ci/run runs)
-#   scripts/test.sh --fast     the Release build and its tests only, no sanitizer build
+#   scripts/test.sh --fast     the Release build and its tests only, no sanitizer builds
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$RONDE_ROOT"
@@ -13,7 +14,7 @@ fast=0
 for arg in "$@"; do
   case "$arg" in
     --fast) fast=1 ;;
-    -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "test.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -47,3 +48,6 @@ export OMPI_MCA_mca_base_component_disable_dlclose=1
 # code is leak-checked above, where the unit tests run it on threads.
 export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1"
 (cd build-asan && ctest --output-on-failure --timeout 900 -L mpi -E "large")
+
+echo "== ThreadSanitizer build of the engine (build-tsan/)"
+scripts/test-tsan.sh

@@ -1,9 +1,27 @@
-// Uses only ronde's installed headers: no MPI include path is needed to build this.
+// Uses only ronde's installed headers: no MPI or curl include path is needed to build this.
 #include <cstdio>
+#include <filesystem>
+#include <string>
 #include <vector>
 
 #include <ronde/allreduce/collectives.h>
+#include <ronde/checkpoint/storage.h>
 #include <ronde/core/context.h>
+
+namespace {
+
+// Rank 0 writes the verified sum through the file storage backend and reads it back.
+bool store_and_reload(double value) {
+  const auto root = std::filesystem::temp_directory_path() / "ronde-consumer-store";
+  auto store = ronde::checkpoint::open_storage("file://" + root.string());
+  const std::string text = std::to_string(value);
+  store->put("result.txt", std::as_bytes(std::span(text)));
+  const auto back = store->get_all("result.txt");
+  store->remove("result.txt");
+  return std::string(reinterpret_cast<const char*>(back.data()), back.size()) == text;
+}
+
+}  // namespace
 
 int main() {
   ronde::Context context = ronde::init();
@@ -17,6 +35,12 @@ int main() {
       return 1;
     }
   }
-  if (context.rank() == 0) std::printf("consumer: sum over %d ranks verified\n", context.size());
+  if (context.rank() == 0) {
+    if (!store_and_reload(expected)) {
+      std::fprintf(stderr, "consumer: the stored result did not read back\n");
+      return 1;
+    }
+    std::printf("consumer: sum over %d ranks verified and stored\n", context.size());
+  }
   return 0;
 }

@@ -16,6 +16,8 @@ test -f "$prefix/lib/cmake/ronde/ronde-config-version.cmake"
 test -f "$prefix/lib/pkgconfig/ronde.pc"
 test -f "$prefix/include/ronde/allreduce/collectives.h"
 test -x "$prefix/bin/ronde-info"
+test -x "$prefix/bin/ronde-ckpt"
+test -f "$prefix/include/ronde/checkpoint/storage.h"
 
 echo "== configuring the consumer with find_package(ronde)"
 cmake -S "$consumer_source" -B "$work/consumer-build" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" > "$work/configure.log"
