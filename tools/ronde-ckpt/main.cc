@@ -1,10 +1,12 @@
 // ronde-ckpt: lists, copies and removes checkpoint objects in any storage ronde opens
-// (s3://, file://, local paths). Exit codes: exit_codes.h and docs/STORAGE.md.
+// (s3://, file://, local paths), and lists, inspects and verifies checkpoints. Exit codes:
+// exit_codes.h, checkpoint_verbs.h and docs/STORAGE.md.
 #include <cstring>
 #include <iostream>
 #include <span>
 #include <string_view>
 
+#include "checkpoint_verbs.h"
 #include "exit_codes.h"
 #include "ronde/core/error.h"
 #include "verbs.h"
@@ -23,6 +25,9 @@ constexpr const char* kHelp =
     "  ls URI          list objects under URI with size, time and totals\n"
     "  cp SRC DST      copy objects between local files and URIs, in any direction\n"
     "  rm URI...       remove objects (--prefix: everything under a prefix)\n"
+    "  checkpoints URI list the checkpoints under a checkpoint root, newest first\n"
+    "  inspect URI     print a checkpoint's manifest (--step N: of step N)\n"
+    "  verify URI      check a checkpoint's shards' sizes and checksums (--step N, --all)\n"
     "  help [VERB]     this text, or a verb's own (also: ronde-ckpt VERB --help)\n"
     "\n"
     "S3 URIs take ?endpoint=URL&region=NAME&addressing=path|virtual; credentials, region and\n"
@@ -35,12 +40,16 @@ constexpr const char* kHelp =
     "  2  usage error (bad option, URI or key)\n"
     "  3  not found (object, prefix or file)\n"
     "  4  already exists (cp --no-clobber)\n"
-    "  5  credentials refused\n";
+    "  5  credentials refused\n"
+    "  6  verify found an invalid checkpoint (bad shard or manifest)\n";
 
 int run_verb(std::string_view verb, std::span<char* const> args) {
   if (verb == "ls") return run_ls(args);
   if (verb == "cp") return run_cp(args);
   if (verb == "rm") return run_rm(args);
+  if (verb == "checkpoints") return run_checkpoints(args);
+  if (verb == "inspect") return run_inspect(args);
+  if (verb == "verify") return run_verify(args);
   throw UsageError("unknown verb '" + std::string(verb) + "'");
 }
 
