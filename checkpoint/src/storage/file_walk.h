@@ -22,7 +22,7 @@ enum class WalkKind {
 
 struct WalkFilter {
   std::string_view prefix;  // keys must start with this
-  std::string_view after;   // keys must sort after this (empty: from the start)
+  std::string_view after{};  // keys must sort after this (empty: from the start)
   WalkKind kind = WalkKind::Objects;
 };
 

@@ -60,13 +60,13 @@ using Progress = std::function<void(std::uint64_t done, std::uint64_t total)>;
 struct PutOptions {
   bool create_only = false;        // Error(AlreadyExists) if the key exists (S3: If-None-Match: *)
   std::string content_type = "application/octet-stream";
-  Progress progress;
+  Progress progress{};
 };
 
 struct GetOptions {
   std::uint64_t offset = 0;                 // first byte
   std::optional<std::uint64_t> length;      // bytes from offset; none: to the end
-  Progress progress;
+  Progress progress{};
 };
 
 // Fills `buffer` with the next bytes of a streamed upload; returns how many it wrote, 0 at the end.
