@@ -12,7 +12,7 @@
 #include "aws/credential_chain.h"
 #include "aws/credentials.h"
 #include "aws/metadata_http.h"
-#include "fake_http_server.h"
+#include "support/fake_http_server.h"
 #include "ronde/core/error.h"
 #include "environments.h"
 #include "temp_dir.h"

@@ -19,32 +19,6 @@ namespace {
 
 using testing::run_ranks;
 
-// run_ranks, with each rank's log lines going to its own stream (logs[rank]).
-void run_ranks_logged(int size, std::vector<std::ostringstream>& logs, const std::function<void(Context&)>& body) {
-  auto fabric = std::make_shared<testing::ThreadFabric>(size);
-  logs = std::vector<std::ostringstream>(static_cast<std::size_t>(size));
-  std::vector<std::thread> threads;
-  std::mutex mutex;
-  std::exception_ptr first;
-  for (int rank = 0; rank < size; ++rank) {
-    threads.emplace_back([&, rank] {
-      try {
-        Topology topology;
-        topology.rank = topology.local_rank = rank;
-        topology.size = topology.local_size = size;
-        Context context(std::make_unique<testing::ThreadTransport>(fabric, rank), topology,
-                        Logger(LogLevel::Warn, "ronde", &logs[static_cast<std::size_t>(rank)]));
-        body(context);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(mutex);
-        if (!first) first = std::current_exception();
-      }
-    });
-  }
-  for (auto& thread : threads) thread.join();
-  if (first) std::rethrow_exception(first);
-}
-
 TEST(EngineThreads, RandomOrderMixedKindsAndDtypesAreExact) {
   for (int size : {1, 2, 3, 4}) {
     SCOPED_TRACE("ranks " + std::to_string(size));
@@ -177,7 +151,7 @@ TEST(EngineThreads, ShapeOpAndRootMismatches) {
 
 TEST(EngineThreads, MissingNameTimesOutOnTheOtherRanksAndWarns) {
   std::vector<std::ostringstream> logs;
-  run_ranks_logged(3, logs, [](Context& context) { missing_name(context, 1); });
+  run_ranks(3, logs, [](Context& context) { missing_name(context, 1); });
   const std::string log = logs[0].str();
   EXPECT_NE(log.find("tensor 'lonely' has waited"), std::string::npos) << log;
   EXPECT_NE(log.find("for rank 1 (ready on ranks 0, 2)"), std::string::npos) << log;

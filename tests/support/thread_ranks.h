@@ -2,6 +2,8 @@
 #pragma once
 
 #include <functional>
+#include <sstream>
+#include <vector>
 
 #include "ronde/core/context.h"
 
@@ -10,5 +12,8 @@ namespace ronde::testing {
 // Calls body(context) on every rank concurrently and returns when all are done. An exception on
 // any rank is rethrown (the first one) after all threads have finished.
 void run_ranks(int size, const std::function<void(Context&)>& body);
+// The same, with each rank's log lines (warnings and above) going to logs[rank], which this
+// resizes to `size` streams.
+void run_ranks(int size, std::vector<std::ostringstream>& logs, const std::function<void(Context&)>& body);
 
 }  // namespace ronde::testing

@@ -9,20 +9,6 @@
 
 namespace ronde::s3 {
 
-namespace {
-
-std::string hex(const unsigned char* bytes, unsigned int size) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(size * 2, '0');
-  for (unsigned int i = 0; i < size; ++i) {
-    out[2 * i] = kDigits[bytes[i] >> 4];
-    out[2 * i + 1] = kDigits[bytes[i] & 0xf];
-  }
-  return out;
-}
-
-}  // namespace
-
 std::string sha256_hex(std::span<const std::byte> data) {
   return sha256_hex(std::string_view(reinterpret_cast<const char*>(data.data()), data.size()));
 }
@@ -35,7 +21,7 @@ Md5 md5(std::span<const std::byte> data) {
   }
   unsigned char encoded[4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1];
   const int encoded_length = EVP_EncodeBlock(encoded, digest, static_cast<int>(length));
-  return {hex(digest, length), std::string(reinterpret_cast<const char*>(encoded), static_cast<std::size_t>(encoded_length))};
+  return {lower_hex(digest, length), std::string(reinterpret_cast<const char*>(encoded), static_cast<std::size_t>(encoded_length))};
 }
 
 }  // namespace ronde::s3

@@ -6,14 +6,13 @@
 // Every range's byte count is checked; a short body is retried.
 #include <algorithm>
 #include <cstdio>
-#include <mutex>
 #include <deque>
 #include <future>
 #include <limits>
 #include <vector>
 
 #include "ronde/core/error.h"
-#include "s3/parallel.h"
+#include "storage/parallel_parts.h"
 #include "storage/range.h"
 #include "s3/s3_storage_impl.h"
 #include "s3/s3_xml.h"
@@ -143,23 +142,16 @@ std::size_t S3Storage::get_once(std::string_view key, std::span<std::byte> buffe
   if (size == 0) return 0;
   const auto concurrency = static_cast<std::uint64_t>(options_.concurrency);
   const std::uint64_t part = std::max<std::uint64_t>(part_size_for(0), (size + concurrency - 1) / concurrency);
-  const std::size_t ranges = static_cast<std::size_t>((size + part - 1) / part);
-  std::mutex progress_mutex;
-  std::uint64_t done = 0;
-  run_parallel(ranges, options_.concurrency, [&](std::size_t index) {
-    const std::uint64_t start = index * part;
-    const std::uint64_t count = std::min(part, size - start);
-    const Range range = get_range(full, options.offset + start, count, buffer.subspan(static_cast<std::size_t>(start)),
-                                  info.etag);
-    if (range.unsatisfiable || range.bytes != count) {
-      throw ObjectChanged("GetObject " + client_.uri_of_full_key(full) + ": the object shrank while it was read");
-    }
-    if (options.progress) {
-      std::lock_guard lock(progress_mutex);
-      done += count;
-      options.progress(done, size);
-    }
-  });
+  checkpoint::for_each_part(size, part, options_.concurrency,
+                            [&](std::uint64_t start, std::uint64_t count) {
+                              const Range range = get_range(full, options.offset + start, count,
+                                                            buffer.subspan(static_cast<std::size_t>(start)), info.etag);
+                              if (range.unsatisfiable || range.bytes != count) {
+                                throw ObjectChanged("GetObject " + client_.uri_of_full_key(full) +
+                                                    ": the object shrank while it was read");
+                              }
+                            },
+                            options.progress);
   return static_cast<std::size_t>(size);
 }
 

@@ -14,16 +14,6 @@ namespace ronde::s3 {
 
 namespace {
 
-std::string hex(const unsigned char* bytes, std::size_t size) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(size * 2, '0');
-  for (std::size_t i = 0; i < size; ++i) {
-    out[2 * i] = kDigits[bytes[i] >> 4];
-    out[2 * i + 1] = kDigits[bytes[i] & 0xf];
-  }
-  return out;
-}
-
 std::string hmac_sha256(std::string_view key, std::string_view data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
@@ -74,13 +64,23 @@ std::string uri_encode(std::string_view text, bool keep_slash) {
   return out;
 }
 
+std::string lower_hex(const unsigned char* bytes, std::size_t size) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(size * 2, '0');
+  for (std::size_t i = 0; i < size; ++i) {
+    out[2 * i] = kDigits[bytes[i] >> 4];
+    out[2 * i + 1] = kDigits[bytes[i] & 0xf];
+  }
+  return out;
+}
+
 std::string sha256_hex(std::string_view data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   if (EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr) != 1) {
     throw Error(ErrorCode::Internal, "SHA-256 failed in OpenSSL");
   }
-  return hex(digest, length);
+  return lower_hex(digest, length);
 }
 
 std::string amz_date_now() {
@@ -134,7 +134,7 @@ Signature sign_v4(const RequestToSign& request, const Credentials& credentials, 
   key = hmac_sha256(key, service);
   key = hmac_sha256(key, "aws4_request");
   const std::string raw = hmac_sha256(key, result.string_to_sign);
-  result.signature = hex(reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
+  result.signature = lower_hex(reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
 
   result.headers = {{"authorization", "AWS4-HMAC-SHA256 Credential=" + credentials.access_key_id + "/" + scope +
                                           ", SignedHeaders=" + signed_headers + ", Signature=" + result.signature},

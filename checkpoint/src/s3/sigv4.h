@@ -11,6 +11,7 @@
 //  - the signing key is HMAC("AWS4" + secret, date) -> region -> service -> "aws4_request".
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -50,6 +51,8 @@ Signature sign_v4(const RequestToSign& request, const Credentials& credentials, 
 
 // Percent-encoding as SigV4 defines it; `keep_slash` for object paths.
 std::string uri_encode(std::string_view text, bool keep_slash);
+// Lower-case hex of `size` bytes.
+std::string lower_hex(const unsigned char* bytes, std::size_t size);
 // Lower-case hex of SHA-256(data).
 std::string sha256_hex(std::string_view data);
 // The current UTC time as "YYYYMMDDTHHMMSSZ".

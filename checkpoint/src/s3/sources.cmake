@@ -8,7 +8,6 @@ list(APPEND checkpoint_sources
   src/s3/http_client.cc
   src/s3/retry_policy.cc
   src/s3/s3_client.cc
-  src/s3/parallel.cc
   src/s3/multipart_upload.cc
   src/s3/s3_storage.cc
   src/s3/s3_download.cc)

@@ -1,4 +1,4 @@
-#include "fake_http_server.h"
+#include "support/fake_http_server.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
