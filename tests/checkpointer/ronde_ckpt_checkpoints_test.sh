@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# ronde-ckpt's checkpoint verbs (checkpoints, inspect, verify) on real checkpoints saved by the
+# ronde-ckpt's checkpoint verbs (checkpoints, inspect, verify, prune) on real checkpoints saved by the
 # Checkpointer (make_test_checkpoints, 2 ranks as threads) under a file:// root: the listing with an
 # incomplete prefix, the manifest printout, verification of sound checkpoints, then one flipped
-# shard byte and one truncated shard, which verify must name with exit status 6 (docs/STORAGE.md).
+# shard byte and one truncated shard, which verify must name with exit status 6 (docs/STORAGE.md);
+# finally prune's retention on a fresh root.
 set -uo pipefail
 tool=${1:?usage: ronde_ckpt_checkpoints_test.sh PATH/TO/ronde-ckpt PATH/TO/make_test_checkpoints}
 make_checkpoints=${2:?usage: ronde_ckpt_checkpoints_test.sh PATH/TO/ronde-ckpt PATH/TO/make_test_checkpoints}
@@ -91,6 +92,29 @@ printf '{"format": "ronde-checkpoint"' >"$root/$ckpt5/manifest.json"
 expect 6 "$tool" verify --step 5 "$root";         contains "$ckpt5: manifest: .*manifest.json"
 expect 0 "$tool" checkpoints "$root";             contains "^ +5  $ckpt5 .* unreadable$"
 expect 1 "$tool" inspect --step 5 "$root";        contains "Corrupt"
+
+# ---- prune: the retention rules by hand, on a fresh root with steps 5, 10, 15, 20 and debris ----
+expect 0 "$tool" prune --help;                    contains "usage: ronde-ckpt prune"; contains "--dry-run"
+expect 2 "$tool" prune "$work/pruned";            contains "--keep-last N"
+expect 2 "$tool" prune --keep-last x "$work/pruned"; contains "needs a count"
+pruned="$work/pruned"
+"$make_checkpoints" "file://$pruned" 2 5 10 15 20 || { echo "FAIL: make_test_checkpoints"; exit 1; }
+for step in 12 25; do   # an unfinished save before the newest (debris) and one after it (in flight)
+  mkdir -p "$pruned/ckpt-0000000000$step-deadbeef"; printf 'partial' >"$pruned/ckpt-0000000000$step-deadbeef/rank-00000-000.shard"
+done
+expect 3 "$tool" prune --keep-last 1 "$work/nothing-here"
+expect 2 "$tool" prune --keep-last 1 "$pruned/$(basename "$pruned"/ckpt-000000000005-*)"; contains "not one checkpoint"
+expect 0 "$tool" prune --keep-last 1 --keep-every 10 --dry-run "$pruned"
+contains "would remove ckpt-000000000005-[0-9a-f]+  step 5  committed"; contains "would remove ckpt-000000000012-deadbeef  step 12  incomplete"
+contains "would remove ckpt-000000000015-"; lacks "remove ckpt-0+(10|20|25)-"; contains "newest kept: ckpt-000000000020-"
+contains "would remove 3 checkpoint prefixes"
+expect 0 "$tool" checkpoints "$pruned";           contains "total: 6 checkpoints, 4 committed"
+expect 0 "$tool" prune --keep-last 1 --keep-every 10 "$pruned"; contains "removed 3 checkpoint prefixes"
+expect 0 "$tool" checkpoints "$pruned";           contains "total: 3 checkpoints, 2 committed"
+contains "^ +20  ckpt-000000000020-.* committed$"; contains "^ +10  ckpt-000000000010-.* committed$"; contains "^ +25 .* incomplete$"
+expect 0 "$tool" verify --all "$pruned"
+expect 0 "$tool" prune --keep-last 1 "$pruned";   contains "removed 1 checkpoint prefixes"   # 10 goes now
+expect 0 "$tool" checkpoints "$pruned";           contains "total: 2 checkpoints, 1 committed"
 
 if [ "$failures" -ne 0 ]; then echo "$failures check(s) failed"; exit 1; fi
 echo "ronde-ckpt checkpoint verbs: all checks passed"

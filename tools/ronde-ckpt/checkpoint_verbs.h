@@ -15,5 +15,6 @@ inline constexpr int kCheckpointInvalid = 6;
 int run_checkpoints(std::span<char* const> args);  // committed checkpoints, newest first
 int run_inspect(std::span<char* const> args);      // one manifest, readably
 int run_verify(std::span<char* const> args);       // every shard's size and checksum
+int run_prune(std::span<char* const> args);        // retention rules applied by hand
 
 }  // namespace ronde::ckpt

@@ -28,6 +28,7 @@ constexpr const char* kHelp =
     "  checkpoints URI list the checkpoints under a checkpoint root, newest first\n"
     "  inspect URI     print a checkpoint's manifest (--step N: of step N)\n"
     "  verify URI      check a checkpoint's shards' sizes and checksums (--step N, --all)\n"
+    "  prune URI       delete old checkpoints by the retention rules (--keep-last N, --dry-run)\n"
     "  help [VERB]     this text, or a verb's own (also: ronde-ckpt VERB --help)\n"
     "\n"
     "S3 URIs take ?endpoint=URL&region=NAME&addressing=path|virtual; credentials, region and\n"
@@ -50,6 +51,7 @@ int run_verb(std::string_view verb, std::span<char* const> args) {
   if (verb == "checkpoints") return run_checkpoints(args);
   if (verb == "inspect") return run_inspect(args);
   if (verb == "verify") return run_verify(args);
+  if (verb == "prune") return run_prune(args);
   throw UsageError("unknown verb '" + std::string(verb) + "'");
 }
 

@@ -12,6 +12,8 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "ronde/checkpoint/manifest.h"
 #include "ronde/checkpoint/storage.h"
@@ -24,6 +26,28 @@ struct RetentionPolicy {
   std::int64_t keep_every = 0;
 };
 
+// What retention would remove, without removing anything (ronde-ckpt prune --dry-run shows it).
+struct RetentionPlan {
+  struct Removal {
+    CheckpointId id;
+    bool committed = false;         // committed: its manifest (manifest_key) is removed first
+    std::string manifest_key;
+    std::vector<std::string> keys;  // its other objects
+    std::uint64_t bytes = 0;        // of every object, manifest included
+  };
+  std::vector<Removal> removals;             // oldest first
+  std::vector<PendingUpload> stale_uploads;  // to abort
+};
+
+// Lists `storage` and plans the rules above for the checkpoints under `root_prefix` ("" when the
+// storage is rooted at the checkpoint root, else e.g. "run-7/"); the plan's keys include it.
+// Throws what the listing throws.
+RetentionPlan plan_retention(Storage& storage, const RetentionPolicy& policy, const CheckpointId& newest,
+                             const std::string& root_prefix = "");
+// Carries out `plan`; each failure is logged as a warning and the rest goes on. Returns the number
+// of failures.
+int carry_out(Storage& storage, const RetentionPlan& plan, const Logger& log);
+// plan_retention, then carry_out; a failed listing is logged too.
 void apply_retention(Storage& storage, const RetentionPolicy& policy, const CheckpointId& newest, const Logger& log);
 
 }  // namespace ronde::checkpoint::detail
