@@ -1,6 +1,7 @@
 // CheckpointState: the named tensors and records a program saves.
 #include <algorithm>
 
+#include "checkpointer/device_copy.h"
 #include "ronde/checkpoint/checkpointer.h"
 #include "ronde/core/error.h"
 
@@ -11,9 +12,9 @@ void CheckpointState::add(std::string name, Tensor tensor, TensorScope scope) {
   if (find(name) != nullptr) {
     throw Error(ErrorCode::InvalidArgument, "checkpoint state: tensor '" + name + "' was added twice");
   }
-  if (!tensor.device().is_cpu()) {
+  if (!tensor.device().is_cpu() && !detail::DeviceCopier::supports_cuda()) {
     throw Error(ErrorCode::InvalidArgument, "checkpoint state: tensor '" + name + "' is " + tensor.describe() +
-                                                "; only CPU tensors are supported");
+                                                "; this build of ronde has no CUDA, so only CPU tensors can be saved");
   }
   tensors_.push_back({std::move(name), std::move(tensor), scope});
 }

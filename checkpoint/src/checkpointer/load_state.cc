@@ -1,7 +1,9 @@
 #include "checkpointer/load_state.h"
 
 #include <span>
+#include <vector>
 
+#include "checkpointer/device_copy.h"
 #include "ronde/checkpoint/checksum.h"
 #include "ronde/core/error.h"
 
@@ -24,10 +26,19 @@ void check_compatible(const TensorEntry& saved, const StateTensor& target, const
   }
 }
 
-void read_tensor(Storage& storage, const CheckpointId& id, const TensorEntry& saved, const StateTensor& target) {
+// Reads `saved`'s pieces into `target`: straight into a CPU tensor's memory; through `staging`
+// (host memory) and `copier` into a CUDA tensor, each piece checked before it is copied.
+void read_tensor(Storage& storage, const CheckpointId& id, const TensorEntry& saved, const StateTensor& target,
+                 DeviceCopier& copier, std::vector<std::byte>& staging) {
+  const bool on_host = target.tensor.device().is_cpu();
   std::span<std::byte> bytes(static_cast<std::byte*>(target.tensor.data()), target.tensor.nbytes());
   for (const auto& piece : saved.pieces) {
-    std::span<std::byte> destination = bytes.subspan(piece.tensor_offset, piece.length);
+    if (!on_host) {
+      copier.finish();  // the previous piece has left `staging`
+      staging.resize(piece.length);
+    }
+    std::span<std::byte> destination =
+        on_host ? bytes.subspan(piece.tensor_offset, piece.length) : std::span<std::byte>(staging);
     GetOptions range;
     range.offset = piece.offset;
     range.length = piece.length;
@@ -37,6 +48,7 @@ void read_tensor(Storage& storage, const CheckpointId& id, const TensorEntry& sa
                                           std::to_string(piece.offset + piece.length) + " of shard '" + piece.shard +
                                           "' of checkpoint " + id.name() + " do not match their checksum");
     }
+    if (!on_host) copier.to_tensor(target.tensor, piece.tensor_offset, staging.data(), piece.length);
   }
 }
 
@@ -80,11 +92,14 @@ void load_state(Storage& storage, const Manifest& manifest, int rank, int world_
     }
   }
   // Everything matches: read the bytes, then the records.
+  DeviceCopier copier;
+  std::vector<std::byte> staging;
   for (const auto& target : state.tensors()) {
     const TensorEntry* saved = target.scope == TensorScope::Replicated ? manifest.find_tensor(target.name)
                                                                        : find_in(*mine, target.name);
-    read_tensor(storage, manifest.id, *saved, target);
+    read_tensor(storage, manifest.id, *saved, target, copier, staging);
   }
+  copier.finish();
   for (const auto& saved : manifest.optimizers) {
     if (StateOptimizer* optimizer = state.find_optimizer(saved.name)) optimizer->metadata = saved.metadata;
   }

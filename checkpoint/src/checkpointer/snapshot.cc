@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "checkpointer/device_copy.h"
 #include "ronde/checkpoint/checksum.h"
 #include "ronde/core/error.h"
 
@@ -10,18 +11,12 @@ namespace ronde::checkpoint::detail {
 namespace {
 
 TensorEntry describe(const StateTensor& entry) {
-  if (!entry.tensor.device().is_cpu()) {
-    throw Error(ErrorCode::InvalidArgument, "checkpoint state tensor '" + entry.name + "' is " +
-                                                entry.tensor.describe() + ": only CPU tensors can be saved");
-  }
   TensorEntry out;
   out.name = entry.name;
   out.dtype = entry.tensor.dtype();
   out.shape = entry.tensor.shape();
   return out;
 }
-
-const std::byte* bytes_of(const Tensor& tensor) { return static_cast<const std::byte*>(tensor.data()); }
 
 std::string digest_layout(const std::vector<TensorEntry>& tensors) {
   Checksum sum;
@@ -91,9 +86,10 @@ void take_snapshot(const CheckpointState& state, std::int64_t step, int rank, in
   }
   const RankUpload& mine = into.plan[static_cast<std::size_t>(rank)];
   into.replicated_bytes.resize(mine.bytes);
+  DeviceCopier copier;  // CPU tensors: memcpy; CUDA tensors: async copies, waited for below
   for (const auto& piece : mine.pieces) {
-    std::memcpy(into.replicated_bytes.data() + piece.shard_offset,
-                bytes_of(*replicated_views[piece.tensor]) + piece.tensor_offset, piece.length);
+    copier.to_host(into.replicated_bytes.data() + piece.shard_offset, *replicated_views[piece.tensor],
+                   piece.tensor_offset, piece.length);
   }
 
   // Per-rank tensors: packed whole, in state order, into this rank's per-rank shard.
@@ -106,9 +102,10 @@ void take_snapshot(const CheckpointState& state, std::int64_t step, int rank, in
   into.per_rank_bytes.resize(offset);
   for (std::size_t i = 0; i < into.per_rank.size(); ++i) {
     for (const auto& piece : into.per_rank[i].pieces) {
-      std::memcpy(into.per_rank_bytes.data() + piece.offset, bytes_of(*per_rank_views[i]), piece.length);
+      copier.to_host(into.per_rank_bytes.data() + piece.offset, *per_rank_views[i], 0, piece.length);
     }
   }
+  copier.finish();
 
   into.metadata = state.metadata;
   into.user_json = state.user_json;

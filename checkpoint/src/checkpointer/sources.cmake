@@ -5,6 +5,7 @@ list(APPEND checkpoint_sources
   src/checkpointer/checkpointer_options.cc  # CheckpointerOptions::from_env, the SageMaker default URI
   src/checkpointer/root_channel.cc          # length-prefixed messages to and from rank 0 (Tag::Checkpoint)
   src/checkpointer/messages.cc              # rank reports and outcomes as JSON
+  src/checkpointer/device_copy.cc           # host <-> tensor copies (memcpy, or CUDA streams)
   src/checkpointer/snapshot.cc              # the host snapshot into reusable staging buffers
   src/checkpointer/persist.cc               # the commit protocol: shards, reports, manifest last
   src/checkpointer/verify.cc                # manifest + shard size and checksum checks

@@ -77,10 +77,12 @@ struct StateOptimizer {
 };
 
 // The state a program checkpoints: named tensors (views of its memory, or buffers the state owns),
-// text metadata, a JSON document and optimizer records. Only CPU tensors are supported for now.
+// text metadata, a JSON document and optimizer records. Tensors may be CPU tensors or, in builds
+// with CUDA, CUDA tensors (docs/CHECKPOINTS.md: how their snapshot is ordered with the program's work).
 class CheckpointState {
  public:
-  // Adds a view; Error(InvalidArgument) for an empty or duplicate name or a non-CPU tensor.
+  // Adds a view; Error(InvalidArgument) for an empty or duplicate name, or a CUDA tensor in a build
+  // without CUDA.
   void add_replicated(std::string name, Tensor tensor);
   void add_per_rank(std::string name, Tensor tensor);
   // Adds a tensor whose zeroed bytes the state owns (for state with no home of its own, e.g. an
