@@ -11,6 +11,11 @@ packages=(
   libssl-dev                                      # SHA-256/HMAC for S3 request signing
   libcurl4-openssl-dev libpugixml-dev             # S3 storage: HTTP client, XML responses
   libxxhash-dev                                   # XXH3 checksums of checkpoint shards
+  libgrpc++-dev libprotobuf-dev                   # parameter server: gRPC service, protobuf messages
+  protobuf-compiler protobuf-compiler-grpc        # ... and their code generators
+  openssl                                         # TLS certificates for the parameter server's tests
+  python3-sklearn zlib1g-dev                      # the examples' handwritten digits (a .csv.gz)
+  libtorch-dev                                    # examples/libtorch_ddp (libtorch 1.13, CPU)
   googletest libgtest-dev libgmock-dev            # tests
   libbenchmark-dev libgloo-dev                    # benchmarks (Gloo is a measured peer)
   python3-matplotlib                              # scripts/plot_bench.py
