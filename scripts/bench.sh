@@ -11,7 +11,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BENCHMARKS=(allreduce collectives engine optim storage)   # add a name here and a case in main() below
+BENCHMARKS=(allreduce collectives engine optim storage ps)   # add a name here and a case in main() below
 
 usage() {
   cat <<USAGE
@@ -38,6 +38,10 @@ benchmarks:
               S3 backend vs aws s3 cp (upload, download) on one moto_server that the script
               starts and stops, ronde's file backend vs dd conv=fsync, and the CPU cost of
               SHA-256, MD5 and SigV4 signing
+  ps          parameter server push+pull of a 1 MiB, 16 MiB and 128 MiB float32 model through
+              1 and 2 real ronde-ps-server processes, plaintext / TLS / mutual TLS, against a
+              bare gRPC stream of the same bytes over the same kind of channel (the ceiling);
+              everything on loopback
 
 options:
   --quick     a short run (under a minute) for smoke checks
@@ -177,6 +181,18 @@ bench_optim() {
   plot optim --metric GBps
 }
 
+bench_ps() {
+  local bin csv
+  bin="$(ensure_target ps_bench benchmarks/ps_bench)"
+  csv="$RESULTS/ps.csv"
+  rm -f "$csv"
+  echo "== ps: ${bin#"$ROOT"/} --csv ${csv#"$ROOT"/} ${QUICK[*]}" >&2
+  timeout --foreground "$TIMEOUT" "$bin" --csv "$csv" "${QUICK[@]}" || die "ps_bench failed"
+  # One subplot per server count; a line per implementation and security mode.
+  plot ps --metric GBps --ranks-name server --xlabel "model size (bytes)" --color-by-case \
+    --title "ps: push+pull (GB/s both directions), ronde vs bare gRPC"
+}
+
 main() {
   local name="" arg
   QUICK=()
@@ -205,6 +221,7 @@ main() {
     engine) bench_engine ;;
     optim) bench_optim ;;
     storage) bench_storage ;;
+    ps) bench_ps ;;
     *)
       echo "bench.sh: unknown benchmark '$name' (available: ${BENCHMARKS[*]})" >&2
       usage >&2

@@ -6,6 +6,7 @@ One subplot per `ranks` value; x = bytes (log2 axis), y = the chosen metric; one
 
     /usr/bin/python3 scripts/plot_bench.py bench-results/allreduce.csv \
         [--output bench-results/allreduce.png] [--metric busbw_GBps] [--case f32_sum] [--title T]
+        [--ranks-name server] [--xlabel "model size (bytes)"]
 
 Run it with Debian's /usr/bin/python3 (python3-matplotlib), not another python3 on PATH.
 """
@@ -22,6 +23,7 @@ IMPL_STYLE = {
     "ronde": dict(color="tab:red", marker="o"),
     "mpi": dict(color="tab:blue", marker="s"),
     "gloo": dict(color="tab:green", marker="^"),
+    "grpc": dict(color="tab:gray", marker="D"),
 }
 
 
@@ -64,6 +66,12 @@ def main():
     p.add_argument("--case", action="append", help="only these cases (repeatable)")
     p.add_argument("--bench", action="append", help="only these benches (repeatable)")
     p.add_argument("--title", help="figure title (default: the bench names)")
+    p.add_argument("--ranks-name", default="rank",
+                   help="what the CSV's ranks column counts, for subplot titles (default rank)")
+    p.add_argument("--xlabel", default="message size (bytes)", help="x axis label")
+    p.add_argument("--color-by-case", action="store_true",
+                   help="with several cases: one colour per case, and the line style per impl "
+                        "(solid for the first impl in IMPL_STYLE order, dashed for the others)")
     args = p.parse_args()
 
     import matplotlib
@@ -96,10 +104,12 @@ def main():
     # series[ranks][label] = {bytes: value}; a repeated point (appended runs) keeps the last one.
     series = collections.defaultdict(lambda: collections.defaultdict(dict))
     impl_of = {}
+    case_of = {}
     for r in selected:
         key = label(r)
         series[r["ranks"]][key][r["bytes"]] = r["value"]
         impl_of[key] = r["impl"]
+        case_of[key] = r["case"]
 
     ranks_values = sorted(series)
     ncols = min(len(ranks_values), 3)
@@ -117,6 +127,11 @@ def main():
             style = dict(IMPL_STYLE.get(impl_of[key], dict(marker=".")))
             if len(cases) > 1 or len(benches) > 1:
                 style.pop("color", None)
+                if args.color_by_case:
+                    style["color"] = f"C{cases.index(case_of[key]) % 10}"
+                    first_impl = min(impl_of.values(), key=lambda i: list(IMPL_STYLE).index(i)
+                                     if i in IMPL_STYLE else 99)
+                    style["linestyle"] = "-" if impl_of[key] == first_impl else "--"
             ax.plot(xs, ys, label=key, linewidth=1.6, markersize=4, **style)
         if log_x:
             ax.set_xscale("log", base=2)
@@ -124,8 +139,8 @@ def main():
             for tick in ax.get_xticklabels():
                 tick.set_rotation(45)
                 tick.set_horizontalalignment("right")
-        ax.set_title(f"{ranks} rank{'s' if ranks != 1 else ''}")
-        ax.set_xlabel("message size (bytes)")
+        ax.set_title(f"{ranks} {args.ranks_name}{'s' if ranks != 1 else ''}")
+        ax.set_xlabel(args.xlabel)
         if idx % ncols == 0:
             ax.set_ylabel(args.metric)
         ax.grid(True, which="major", alpha=0.35)
@@ -135,7 +150,7 @@ def main():
 
     title = args.title or ", ".join(benches)
     case_note = f" ({', '.join(cases)})" if len(cases) == 1 else ""
-    fig.suptitle(f"{title}{case_note}: {args.metric} vs message size")
+    fig.suptitle(f"{title}{case_note}: {args.metric} vs {args.xlabel.split(' (')[0]}")
     fig.tight_layout()
     out = args.output or os.path.splitext(args.csv)[0] + ".png"
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)

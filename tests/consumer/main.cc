@@ -1,4 +1,4 @@
-// Uses only ronde's installed headers: no MPI or curl include path is needed to build this.
+// Uses only ronde's installed headers: no MPI, gRPC or curl include path is needed to build this.
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -7,6 +7,7 @@
 #include <ronde/allreduce/collectives.h>
 #include <ronde/checkpoint/storage.h>
 #include <ronde/core/context.h>
+#include <ronde/ps/shard_map.h>
 
 namespace {
 
@@ -19,6 +20,15 @@ bool store_and_reload(double value) {
   const auto back = store->get_all("result.txt");
   store->remove("result.txt");
   return std::string(reinterpret_cast<const char*>(back.data()), back.size()) == text;
+}
+
+// The parameter server's placement, computed as a worker would (no server needed).
+bool shard_map_covers() {
+  const ronde::ps::ShardMap map(2, 1 << 20);
+  const auto placement = map.place("embedding", ronde::DType::F32, {1000, 1000});
+  std::uint64_t covered = 0;
+  for (const auto& partition : placement.partitions) covered += partition.length;
+  return placement.partitions.size() > 1 && covered == 1000u * 1000u;
 }
 
 }  // namespace
@@ -36,6 +46,10 @@ int main() {
     }
   }
   if (context.rank() == 0) {
+    if (!shard_map_covers()) {
+      std::fprintf(stderr, "consumer: the shard map does not cover the tensor\n");
+      return 1;
+    }
     if (!store_and_reload(expected)) {
       std::fprintf(stderr, "consumer: the stored result did not read back\n");
       return 1;

@@ -17,6 +17,8 @@ test -f "$prefix/lib/pkgconfig/ronde.pc"
 test -f "$prefix/include/ronde/allreduce/collectives.h"
 test -x "$prefix/bin/ronde-info"
 test -x "$prefix/bin/ronde-ckpt"
+test -x "$prefix/bin/ronde-ps-server"
+"$prefix/bin/ronde-ps-server" --help | grep -q -- "--shards"
 test -f "$prefix/include/ronde/checkpoint/storage.h"
 
 echo "== configuring the consumer with find_package(ronde)"

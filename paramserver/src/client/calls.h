@@ -1,0 +1,35 @@
+// One attempt of each wire call (proto/ronde_ps.proto), over a prepared ClientContext (deadline and
+// token already set). Nothing here retries or interprets incarnations: connection.h does. Every
+// function returns the call's status; a reply that breaks the protocol (wrong dtype or length,
+// rows out of order, a missing header) is INTERNAL naming what was wrong.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+#include "client/push_record.h"
+#include "ronde/core/dtype.h"
+#include "ronde_ps.grpc.pb.h"
+
+namespace ronde::ps::client {
+
+using Stub = v1::ParameterServer::Stub;
+
+// Streams `record` in chunks of at most `chunk_bytes` bytes (whole elements per chunk).
+grpc::Status push_once(Stub& stub, grpc::ClientContext& context, const PushRecord& record, std::size_t chunk_bytes,
+                       v1::PushReply& reply);
+
+// Pulls one dense partition into `out` (exactly its bytes); `header` receives the reply's header.
+grpc::Status pull_once(Stub& stub, grpc::ClientContext& context, const v1::PullRequest& request, DType dtype,
+                       std::span<std::byte> out, v1::PullHeader& header);
+
+// Pulls the rows of request.ids() (no duplicates) into `out`, row i at i * row_bytes, checking that
+// the server returns them in the order requested.
+grpc::Status pull_rows_once(Stub& stub, grpc::ClientContext& context, const v1::PullRowsRequest& request, DType dtype,
+                            std::uint64_t row_width, std::span<std::byte> out);
+
+}  // namespace ronde::ps::client

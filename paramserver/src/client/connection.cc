@@ -1,0 +1,306 @@
+#include "client/connection.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "client/retry.h"
+#include "common/wire.h"
+#include "ronde/core/error.h"
+#include "security/credentials.h"
+
+namespace ronde::ps::client {
+namespace {
+
+// Keepalive pings while calls are in flight (a sync pull may wait for minutes with no data): a
+// peer that vanished without closing the connection is noticed within about 40 s. ronde-ps-server
+// accepts pings every 5 s and more (GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS).
+constexpr int kKeepaliveTimeMs = 30'000;
+constexpr int kKeepaliveTimeoutMs = 10'000;
+constexpr int kMinConnectTimeoutMs = 5'000;
+constexpr int kMinResolutionIntervalMs = 100;
+
+std::shared_ptr<grpc::Channel> make_channel(const std::string& address, const ClientOptions& options) {
+  grpc::ChannelArguments arguments;
+  arguments.SetMaxReceiveMessageSize(wire::kMaxMessageBytes);
+  arguments.SetMaxSendMessageSize(wire::kMaxMessageBytes);
+  arguments.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, kKeepaliveTimeMs);
+  arguments.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, kKeepaliveTimeoutMs);
+  arguments.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 0);
+  arguments.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  // Reconnect as eagerly as the client retries, so a restarted server is found within a backoff.
+  // (GRPC_ARG_MIN_RECONNECT_BACKOFF_MS is really the shortest time one connection attempt may take,
+  // handshakes included: keep it generous, or a busy machine fails attempts that would succeed.)
+  arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, static_cast<int>(options.initial_backoff.count()));
+  arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, static_cast<int>(options.max_backoff.count()));
+  arguments.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, kMinConnectTimeoutMs);
+  // A failed connection makes the channel re-resolve the server's name before reconnecting, and
+  // gRPC's default allows one resolution per 30 s: a restarted server would stay unreachable for
+  // that long (beyond a typical retry budget).
+  arguments.SetInt(GRPC_ARG_DNS_MIN_TIME_BETWEEN_RESOLUTIONS_MS, kMinResolutionIntervalMs);
+  // This client's own connections: several Clients in one process (workers as threads) must not
+  // share (and so fail, or be cut) together through gRPC's process-wide subchannel pool.
+  arguments.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  auto credentials = security::channel_credentials(options.tls, options.token, arguments);
+  return grpc::CreateCustomChannel(address, credentials, arguments);
+}
+
+std::string short_id(const std::string& incarnation) { return incarnation.empty() ? "(none)" : incarnation; }
+
+}  // namespace
+
+Connection::Connection(std::uint32_t index, const ClientOptions& options, const Logger& log)
+    : index_(index),
+      address_(options.servers.at(index)),
+      options_(options),
+      log_(log),
+      channel_(make_channel(address_, options)),
+      stub_(v1::ParameterServer::NewStub(channel_)) {}
+
+Connection::~Connection() = default;
+
+std::unique_ptr<grpc::ClientContext> Connection::new_context(std::chrono::milliseconds timeout) const {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(std::chrono::system_clock::now() + timeout);
+  security::add_call_token(*context, options_.tls, options_.token);
+  return context;
+}
+
+v1::StatusReply Connection::connect() {
+  Backoff backoff(options_.initial_backoff, options_.max_backoff, options_.retry_budget);
+  for (;;) {
+    const grpc::Status status = pass_gate();
+    if (status.ok()) return this->status();
+    if (!is_retryable(status) || !backoff.wait()) fail(status, "Status", backoff.failures());
+    mark_suspect();
+  }
+}
+
+v1::StatusReply Connection::status() const {
+  std::lock_guard lock(mutex_);
+  return status_;
+}
+
+std::size_t Connection::retained_count() const {
+  std::lock_guard lock(mutex_);
+  return retained_.size();
+}
+
+void Connection::mark_suspect() {
+  std::lock_guard lock(mutex_);
+  suspect_ = true;
+}
+
+void Connection::remember_declare(const v1::DeclareRequest& request) {
+  std::lock_guard lock(mutex_);
+  declares_[{request.tensor(), request.partition()}] = request;
+}
+
+grpc::Status Connection::pass_gate() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    if (!suspect_ && !verifying_ && channel_->GetState(false) == GRPC_CHANNEL_READY) return grpc::Status::OK;
+    if (verifying_) {
+      // Wait for the verification in progress and share its outcome (a failure sends every waiter
+      // back to its own backoff rather than into a second Status call at once).
+      const std::uint64_t round = verification_;
+      verified_.wait(lock, [&] { return verification_ != round; });
+      if (!last_verification_.ok()) return last_verification_;
+      continue;
+    }
+    verifying_ = true;
+    lock.unlock();
+    grpc::Status outcome;
+    std::exception_ptr error;
+    try {
+      outcome = verify();
+    } catch (const Error& failure) {
+      error = std::current_exception();
+      outcome = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, failure.message());
+    } catch (const std::exception& failure) {
+      error = std::current_exception();
+      outcome = grpc::Status(grpc::StatusCode::INTERNAL, failure.what());
+    }
+    lock.lock();
+    verifying_ = false;
+    ++verification_;
+    last_verification_ = outcome;
+    if (outcome.ok()) suspect_ = false;
+    verified_.notify_all();
+    if (error) std::rethrow_exception(error);
+    return outcome;
+  }
+}
+
+void Connection::check_identity(const v1::StatusReply& reply) const {
+  const auto servers = static_cast<std::uint32_t>(options_.servers.size());
+  if (reply.shard() != index_ || reply.shard_count() != servers) {
+    throw Error(ErrorCode::InvalidArgument,
+                "parameter server " + address_ + " is shard " + std::to_string(reply.shard()) + " of " +
+                    std::to_string(reply.shard_count()) + ", but the client's server list has it as shard " +
+                    std::to_string(index_) + " of " + std::to_string(servers));
+  }
+  if (reply.workers() != options_.workers) {
+    throw Error(ErrorCode::InvalidArgument, "parameter server " + address_ + " expects " +
+                                                std::to_string(reply.workers()) + " workers, but this client says " +
+                                                std::to_string(options_.workers));
+  }
+  std::lock_guard lock(mutex_);
+  if (!incarnation_.empty() && reply.mode() != status_.mode()) {
+    throw Error(ErrorCode::InvalidArgument, "parameter server " + address_ + " restarted in another consistency mode");
+  }
+}
+
+grpc::Status Connection::verify() {
+  v1::StatusReply reply;
+  {
+    auto context = new_context(options_.call_timeout);
+    const grpc::Status status = stub_->Status(context.get(), v1::StatusRequest{}, &reply);
+    if (!status.ok()) return status;
+  }
+  check_identity(reply);
+  std::string previous;
+  {
+    std::lock_guard lock(mutex_);
+    previous = incarnation_;
+    if (reply.incarnation() == incarnation_) {
+      status_ = reply;
+      return grpc::Status::OK;
+    }
+  }
+  if (!previous.empty() && !reply.checkpointing()) {
+    // Nothing to restore from, so nothing to replay onto: the server starts empty, and calls about
+    // tensors it no longer knows fail naming them (a job recovers by starting over: new Clients).
+    log_.warn("parameter server ", address_, " restarted (incarnation ", short_id(previous), " -> ",
+              short_id(reply.incarnation()), ") without checkpoints: the state it held is lost");
+    std::lock_guard lock(mutex_);
+    retained_ = RetainedLog(kMaxRetainedBytesPerServer);
+    declares_.clear();
+  } else {
+    if (!previous.empty()) {
+      log_.warn("parameter server ", address_, " restarted (incarnation ", short_id(previous), " -> ",
+                short_id(reply.incarnation()), "): replaying ", retained_count(), " pushes it may not have");
+    }
+    if (grpc::Status status = replay(reply.incarnation()); !status.ok()) return status;
+  }
+  std::lock_guard lock(mutex_);
+  incarnation_ = reply.incarnation();
+  status_ = reply;
+  return grpc::Status::OK;
+}
+
+grpc::Status Connection::replay(const std::string& incarnation) {
+  std::vector<v1::DeclareRequest> declares;
+  std::vector<std::shared_ptr<const PushRecord>> records;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [key, request] : declares_) declares.push_back(request);
+    records = retained_.in_replay_order();
+  }
+  auto annotate = [&](const grpc::Status& status, const std::string& what) {
+    return grpc::Status(status.error_code(),
+                        "replaying " + what + " to the restarted server: " + status.error_message());
+  };
+  const auto restarted_again = grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server restarted again during a replay");
+  for (const auto& request : declares) {
+    auto context = new_context(options_.call_timeout);
+    v1::DeclareReply reply;
+    const grpc::Status status = stub_->Declare(context.get(), request, &reply);
+    if (!status.ok()) return annotate(status, "the Declare of '" + request.tensor() + "'");
+    if (reply.incarnation() != incarnation) return restarted_again;
+  }
+  // Sync pushes of a later step wait for the other workers' replays of the earlier ones.
+  const auto timeout = options_.wait_timeout;
+  for (const auto& record : records) {
+    auto context = new_context(timeout);
+    v1::PushReply reply;
+    const grpc::Status status = push_once(*stub_, *context, *record, options_.chunk_bytes, reply);
+    if (!status.ok()) return annotate(status, record->describe());
+    if (reply.incarnation() != incarnation) return restarted_again;
+    std::lock_guard lock(mutex_);
+    retained_.trim(*record, reply.durable_sequence());
+  }
+  return grpc::Status::OK;
+}
+
+void Connection::call(const std::string& what, std::chrono::milliseconds timeout, const Attempt& attempt) {
+  Backoff backoff(options_.initial_backoff, options_.max_backoff, options_.retry_budget);
+  for (;;) {
+    grpc::Status status = pass_gate();
+    if (status.ok()) {
+      auto context = new_context(timeout);
+      std::string incarnation;
+      status = attempt(*stub_, *context, incarnation);
+      if (status.ok()) {
+        std::lock_guard lock(mutex_);
+        if (incarnation.empty() || incarnation == incarnation_) return;
+        status = grpc::Status(grpc::StatusCode::UNAVAILABLE, "the reply came from another server incarnation");
+      }
+    }
+    if (!is_retryable(status)) fail(status, what, backoff.failures() + 1);
+    mark_suspect();
+    if (!backoff.wait()) fail(status, what, backoff.failures());
+  }
+}
+
+bool Connection::acknowledged(const PushRecord& record, const v1::PushReply& reply) {
+  std::shared_ptr<const PushRecord> copy;
+  {
+    std::lock_guard lock(mutex_);
+    if (reply.incarnation() != incarnation_) {
+      suspect_ = true;
+      return false;
+    }
+    if (!status_.checkpointing()) return true;
+  }
+  copy = record.owned();  // outside the lock: this copies the pushed bytes
+  std::lock_guard lock(mutex_);
+  if (reply.incarnation() != incarnation_) {  // a replay ran meanwhile: send it again
+    suspect_ = true;
+    return false;
+  }
+  if (!retained_.add(std::move(copy)) && !warned_retention_) {
+    warned_retention_ = true;
+    log_.warn("parameter server ", address_, ": more than ", kMaxRetainedBytesPerServer >> 20,
+              " MiB of pushes await its next checkpoint; the oldest are no longer kept, so a restart of this "
+              "server before that checkpoint may lose them");
+  }
+  retained_.trim(record, reply.durable_sequence());
+  return true;
+}
+
+v1::PushReply Connection::push(const PushRecord& record, std::chrono::milliseconds timeout) {
+  Backoff backoff(options_.initial_backoff, options_.max_backoff, options_.retry_budget);
+  for (;;) {
+    grpc::Status status = pass_gate();
+    if (status.ok()) {
+      auto context = new_context(timeout);
+      v1::PushReply reply;
+      status = push_once(*stub_, *context, record, options_.chunk_bytes, reply);
+      if (status.ok()) {
+        if (acknowledged(record, reply)) return reply;
+        status = grpc::Status(grpc::StatusCode::UNAVAILABLE, "acknowledged by another server incarnation");
+      }
+    }
+    if (!is_retryable(status)) fail(status, record.describe(), backoff.failures() + 1);
+    mark_suspect();
+    if (!backoff.wait()) fail(status, record.describe(), backoff.failures());
+  }
+}
+
+void Connection::fail(const grpc::Status& status, const std::string& what, int attempts) const {
+  if (is_handshake_failure(status)) {
+    throw Error(ErrorCode::Unauthenticated, what + " on parameter server " + address_ +
+                                                ": the TLS handshake was refused: " + status.error_message());
+  }
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+    throw Error(ErrorCode::Unavailable,
+                what + " on parameter server " + address_ + ": unavailable after " + std::to_string(attempts) +
+                    " attempt(s) within the retry budget of " + std::to_string(options_.retry_budget.count()) +
+                    " ms: " + status.error_message());
+  }
+  wire::throw_if_failed(status, address_, what);
+  throw Error(ErrorCode::Internal, what + " on parameter server " + address_ + " failed without a status");
+}
+
+}  // namespace ronde::ps::client

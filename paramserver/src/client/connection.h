@@ -1,0 +1,116 @@
+// The client's connection to one parameter server: its channel (one, reused by every call), the
+// server's identity and incarnation, the retry loop, and exactly-once delivery of pushes across the
+// server's restarts.
+//
+// HOW A RESTART IS HANDLED. Every call first passes the GATE: while the connection is trusted (the
+// last Status check saw the incarnation we know, and the channel has stayed READY since) calls go
+// straight through. An UNAVAILABLE reply, a reply from another incarnation, or a channel that left
+// READY (a dropped connection: the server may have been replaced) makes the connection SUSPECT; the
+// next call through the gate then asks the server's Status (one caller does; the others wait for
+// its outcome). A changed incarnation means the server restarted from its last committed
+// checkpoint: before anything else is sent to it, the remembered Declares are sent again (a
+// checkpoint older than a declaration does not know the tensor) and the retained pushes (those
+// acknowledged but not yet reported durable: retained_log.h) are replayed in order; the server
+// drops those its checkpoint already holds, by sequence. Only then is the new incarnation trusted
+// and the waiting calls proceed. A push acknowledged by an incarnation other than the trusted one
+// is sent again after the gate (the server deduplicates it), so an acknowledgement that raced with
+// a replay is never lost.
+//
+// A restarted server can only be reached over a new connection, and the gate lets a call through
+// without a Status check only while the channel is READY on the connection that check used, so a
+// push reaches a restarted server before its replay only if the old connection dropped and a new
+// one opened in the instant between the gate's check and the call's start (a restart takes far
+// longer); acknowledged-by-another-incarnation then triggers the replay, and the server drops the
+// replayed sequences it already has.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+#include "client/calls.h"
+#include "client/push_record.h"
+#include "client/retained_log.h"
+#include "ronde/core/logging.h"
+#include "ronde/ps/client.h"
+#include "ronde_ps.grpc.pb.h"
+
+namespace ronde::ps::client {
+
+// Most bytes of retained pushes kept per server (retained_log.h states what happens beyond).
+inline constexpr std::size_t kMaxRetainedBytesPerServer = std::size_t{2} << 30;
+
+class Connection {
+ public:
+  // `options` and `log` must outlive the connection. The channel is created here; nothing is sent.
+  Connection(std::uint32_t index, const ClientOptions& options, const Logger& log);
+  ~Connection();
+
+  const std::string& address() const { return address_; }
+  std::uint32_t index() const { return index_; }
+
+  // First contact: Status, retried like any call, checked against this server's position in the
+  // list and the worker count: Error(InvalidArgument) naming the server when they disagree.
+  v1::StatusReply connect();
+  // The last Status reply of the trusted incarnation.
+  v1::StatusReply status() const;
+
+  // One attempt of a call on a prepared context (deadline and token set); it reports the
+  // incarnation its reply named ("" when the reply names none).
+  using Attempt = std::function<grpc::Status(Stub& stub, grpc::ClientContext& context, std::string& incarnation)>;
+  // Runs attempts through the gate until one succeeds against the trusted incarnation, retrying
+  // UNAVAILABLE within the retry budget; otherwise throws the ronde::Error for the last status,
+  // naming `what` and the server. Each attempt gets `timeout` as its deadline.
+  void call(const std::string& what, std::chrono::milliseconds timeout, const Attempt& attempt);
+
+  // Pushes `record` (which must stay valid until this returns) exactly once: retried with its own
+  // sequence, retained after its acknowledgement while the server checkpoints. Returns the reply.
+  v1::PushReply push(const PushRecord& record, std::chrono::milliseconds timeout);
+
+  // Remembers a successful Declare (by tensor and partition) for replays after restarts.
+  void remember_declare(const v1::DeclareRequest& request);
+
+  // Retained pushes now (for tests and logs).
+  std::size_t retained_count() const;
+
+ private:
+  std::unique_ptr<grpc::ClientContext> new_context(std::chrono::milliseconds timeout) const;
+  // OK when calls may proceed; else the status of the failed Status check or replay.
+  grpc::Status pass_gate();
+  // Status, and a replay when the incarnation changed. Runs on one thread at a time.
+  grpc::Status verify();
+  grpc::Status replay(const std::string& incarnation);
+  void check_identity(const v1::StatusReply& reply) const;
+  void mark_suspect();
+  // Records an acknowledged push: false when another incarnation acknowledged it (send it again).
+  bool acknowledged(const PushRecord& record, const v1::PushReply& reply);
+  [[noreturn]] void fail(const grpc::Status& status, const std::string& what, int attempts) const;
+
+  const std::uint32_t index_;
+  const std::string address_;
+  const ClientOptions& options_;
+  const Logger& log_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<Stub> stub_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable verified_;   // a verification ended
+  bool suspect_ = true;                // the next call must verify first (true until connect())
+  bool verifying_ = false;             // a thread is verifying now
+  std::uint64_t verification_ = 0;     // verifications ended so far
+  grpc::Status last_verification_;    // the outcome of the last one
+  std::string incarnation_;            // the trusted incarnation ("" before connect())
+  v1::StatusReply status_;
+  RetainedLog retained_{kMaxRetainedBytesPerServer};
+  bool warned_retention_ = false;
+  std::map<std::pair<std::string, std::uint32_t>, v1::DeclareRequest> declares_;
+};
+
+}  // namespace ronde::ps::client

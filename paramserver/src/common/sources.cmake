@@ -1,0 +1,1 @@
+list(APPEND paramserver_sources ${CMAKE_CURRENT_LIST_DIR}/wire.cc ${CMAKE_CURRENT_LIST_DIR}/mode.cc)

@@ -1,0 +1,28 @@
+// The calls behind the service's handlers. Each validates its request completely before it
+// changes anything and reports a refusal by throwing Rejection (rejection.h); the handler wrapper
+// (service.cc) has already checked the token and the shutdown flag.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include "ronde_ps.grpc.pb.h"
+#include "server/server_core.h"
+
+namespace ronde::ps::server {
+
+// Largest data chunk the server sends (pulls); clients choose their own for pushes.
+inline constexpr std::size_t kSendChunkBytes = std::size_t{1} << 20;
+
+void status_call(ServerCore& core, v1::StatusReply& reply);
+void declare_call(ServerCore& core, grpc::ServerContext& context, const v1::DeclareRequest& request,
+                  v1::DeclareReply& reply);
+void push_call(ServerCore& core, grpc::ServerContext& context, grpc::ServerReader<v1::PushChunk>& reader,
+               v1::PushReply& reply);
+void pull_call(ServerCore& core, grpc::ServerContext& context, const v1::PullRequest& request,
+               grpc::ServerWriter<v1::PullChunk>& writer);
+void push_rows_call(ServerCore& core, grpc::ServerContext& context, grpc::ServerReader<v1::RowsChunk>& reader,
+                    v1::PushReply& reply);
+void pull_rows_call(ServerCore& core, grpc::ServerContext& context, const v1::PullRowsRequest& request,
+                    grpc::ServerWriter<v1::RowsChunk>& writer);
+
+}  // namespace ronde::ps::server

@@ -1,0 +1,47 @@
+// When the server checkpoints: a background thread saves when a unit has advanced
+// --checkpoint-every-steps versions since the last checkpoint (request()) or every
+// --checkpoint-every-seconds, skipping saves when nothing changed; stop(true) saves a final one.
+// Each save is logged (step, bytes, time) or, when it fails, logged as an error and retried at
+// the next trigger; the server keeps serving either way.
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "server/state_checkpoint.h"
+
+namespace ronde::ps::server {
+
+class CheckpointLoop {
+ public:
+  explicit CheckpointLoop(ServerCore& core);
+  ~CheckpointLoop();  // stop(false)
+
+  // Restores the newest checkpoint (start-up, before serving) and logs what it restored.
+  void restore();
+  // Starts the background thread when a step or time trigger is configured.
+  void start();
+  // Asks for a checkpoint soon (coalesces with one in progress).
+  void request();
+  // Stops the thread; with `final_checkpoint`, then saves once more. Returns false when that
+  // final save failed (the error is logged).
+  bool stop(bool final_checkpoint);
+
+ private:
+  void run();
+  bool save_and_log(const char* why);
+
+  ServerCore& core_;
+  StateCheckpointer state_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool requested_ = false;
+  bool stopping_ = false;
+  std::mutex save_mutex_;  // one save at a time
+  std::thread thread_;
+};
+
+}  // namespace ronde::ps::server

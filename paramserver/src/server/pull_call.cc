@@ -1,0 +1,85 @@
+// Pull: the values of one dense partition, as a header then data chunks of at most 1 MiB.
+// The values are copied under the partition's lock once the mode's condition holds (initial
+// values set; sync: version >= step; bounded staleness: every worker pushed step - tau steps)
+// and streamed without it.
+#include <algorithm>
+#include <memory>
+#include <vector>
+#include <mutex>
+
+#include "common/wire.h"
+#include "server/call_wait.h"
+#include "server/calls.h"
+#include "server/rejection.h"
+
+namespace ronde::ps::server {
+
+void pull_call(ServerCore& core, grpc::ServerContext& context, const v1::PullRequest& request,
+               grpc::ServerWriter<v1::PullChunk>& writer) {
+  const std::string who = "pull of tensor '" + request.tensor() + "' partition " + std::to_string(request.partition()) +
+                          " by worker " + std::to_string(request.worker()) + " (step " + std::to_string(request.step()) +
+                          ")";
+  if (request.worker() >= core.options.workers) {
+    reject(who + ": worker " + std::to_string(request.worker()) + " is not one of this server's " +
+           std::to_string(core.options.workers) + " workers");
+  }
+  core.note_worker(request.worker(), context.peer(), "Pull");
+  if (request.step() < 0) reject(who + ": a step cannot be negative");
+  const auto partition = core.registry.dense_or_reject(request.tensor(), request.partition(), who);
+  const DenseLayout& layout = partition->layout();
+  const std::int64_t step = request.step();
+  const auto tau = static_cast<std::int64_t>(core.options.staleness);
+
+  const std::size_t bytes = layout.bytes();
+  // The values are copied once, under the lock, straight into the messages that carry them.
+  std::vector<v1::PullChunk> chunks((bytes + kSendChunkBytes - 1) / kSendChunkBytes);
+  std::uint64_t version = 0;
+  {
+    CallWait wait(context, core.stopping);
+    std::unique_lock<std::mutex> lock(partition->mutex);
+    if (core.options.mode == Mode::Sync && step > static_cast<std::int64_t>(partition->version) + 1) {
+      reject(who + ": wrong step: the partition is at step " + std::to_string(partition->version) +
+             ", so step " + std::to_string(step) + " cannot be reached before this worker pushes more");
+    }
+    wait.until(
+        lock, partition->changed,
+        [&] {
+          if (!partition->initialized) return false;
+          switch (core.options.mode) {
+            case Mode::Sync: return static_cast<std::int64_t>(partition->version) >= step;
+            case Mode::BoundedStaleness: return partition->ledger.slowest() >= step - tau;
+            case Mode::Async: return true;
+          }
+          return true;
+        },
+        [&] {
+          if (!partition->initialized) return "worker 0's initial values of " + layout.name();
+          if (core.options.mode == Mode::Sync) {
+            return "every worker's push of step " + std::to_string(partition->version) + " of " + layout.name() + " (" +
+                   std::to_string(partition->ledger.contributors()) + " of " + std::to_string(core.options.workers) +
+                   " pushed)";
+          }
+          return "the slowest worker to push " + std::to_string(step - tau) + " steps of " + layout.name() +
+                 " (it has pushed " + std::to_string(partition->ledger.slowest()) + ")";
+        });
+    for (std::size_t i = 0; i < chunks.size(); ++i) {
+      const std::size_t offset = i * kSendChunkBytes;
+      chunks[i].set_data(partition->values() + offset, std::min(kSendChunkBytes, bytes - offset));
+    }
+    version = partition->version;
+  }
+
+  v1::PullChunk first;
+  v1::PullHeader* header = first.mutable_header();
+  header->set_version(version);
+  header->set_dtype(wire::to_proto(layout.dtype));
+  header->set_length(layout.length);
+  header->set_incarnation(core.incarnation);
+  if (!writer.Write(first)) reject(grpc::StatusCode::CANCELLED, who + ": the client went away");
+  for (auto& chunk : chunks) {
+    if (!writer.Write(chunk)) reject(grpc::StatusCode::CANCELLED, who + ": the client went away");
+    chunk.Clear();  // frees the bytes as they go
+  }
+}
+
+}  // namespace ronde::ps::server

@@ -1,0 +1,41 @@
+// Per-worker bookkeeping of one dense partition or sparse table: what makes pushes exactly-once
+// and what the consistency modes wait on.
+//
+// SEQUENCES: a push carries a sequence per (worker, partition or table), starting at 1, +1 per
+// push; a retry reuses it. A push whose sequence is <= last_sequence[worker] has been taken before
+// (applied, or summed into the current sync step) and is a duplicate: acknowledged, nothing
+// changed. durable_sequence[worker] is last_sequence[worker] as of the last committed checkpoint
+// (what a restarted server will remember); clients keep pushes above it to replay after a restart.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+namespace ronde::ps::server {
+
+struct WorkerLedger {
+  explicit WorkerLedger(std::uint32_t workers)
+      : last_sequence(workers, 0), durable_sequence(workers, 0), progress(workers, 0), contributed(workers, false) {}
+
+  std::vector<std::uint64_t> last_sequence;     // highest sequence taken (0: none yet)
+  std::vector<std::uint64_t> durable_sequence;  // last_sequence in the last committed checkpoint
+  std::vector<std::int64_t> progress;           // steps pushed: max over taken pushes of step + 1
+  std::vector<bool> contributed;                // sync: pushed the step being accumulated
+
+  bool is_duplicate(std::uint32_t worker, std::uint64_t sequence) const {
+    return sequence != 0 && sequence <= last_sequence[worker];
+  }
+  // Records a taken push.
+  void take(std::uint32_t worker, std::uint64_t sequence, std::int64_t step) {
+    last_sequence[worker] = std::max(last_sequence[worker], sequence);
+    progress[worker] = std::max(progress[worker], step + 1);
+  }
+  std::int64_t slowest() const { return progress.empty() ? 0 : *std::min_element(progress.begin(), progress.end()); }
+  std::uint32_t contributors() const {
+    return static_cast<std::uint32_t>(std::count(contributed.begin(), contributed.end(), true));
+  }
+  void clear_contributions() { std::fill(contributed.begin(), contributed.end(), false); }
+};
+
+}  // namespace ronde::ps::server

@@ -1,0 +1,142 @@
+// Restarts. A server killed with SIGKILL mid-training and restarted on the same port from its last
+// checkpoint: the workers' calls fail, they retry until the server is back, see its new
+// incarnation, replay the pushes its checkpoint does not hold, and finish; the final values are
+// exactly the sums of every push (nothing lost, nothing doubled). And a worker that restarts
+// (a new Client) re-declares against the servers' state and carries on from their step.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+#include "client_fixture.h"
+
+namespace ronde::ps::testing {
+namespace {
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "ronde-ps-ckpt-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+float gradient(std::uint32_t worker, int push, std::size_t i) {
+  return static_cast<float>((worker + 1) * 10 + (i + static_cast<std::size_t>(push)) % 7);
+}
+
+void kill_and_restart(const std::string& mode) {
+  const std::uint32_t workers = 2;
+  const int pushes = 40;
+  const std::size_t elements = 300, partition_bytes = 256;  // 5 partitions over 2 servers
+  TempDir checkpoints;
+  ServerGroup servers(2, {"--workers", "2", "--mode", mode, "--aggregate", "sum", "--optimizer", "sum",
+                          "--checkpoint", checkpoints.path(), "--checkpoint-every-steps", "4"});
+  // (--aggregate matters in sync mode only: there each step adds the sum of both workers' pushes.)
+  std::atomic<int> done{0};
+  std::atomic<bool> finished{false};
+  std::atomic<bool> kills_done{false};
+  std::thread killer([&] {
+    // Kill server 0 twice, a third and two thirds of the way through.
+    for (const int at : {pushes * 2 / 3, pushes * 4 / 3}) {
+      while (done.load() < at && !finished.load()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      if (finished.load()) break;
+      servers[0].stop(SIGKILL);
+      std::this_thread::sleep_for(std::chrono::milliseconds(150));
+      servers[0].start();
+    }
+    kills_done.store(true);
+  });
+  std::exception_ptr failure;
+  try {
+    run_workers(workers, [&](std::uint32_t worker) {
+      ClientOptions options = client_options(servers.addresses(), worker, workers);
+      options.partition_bytes = partition_bytes;
+      Client client(options);
+      std::vector<float> values(elements, 0.0f), grad(elements);
+      client.declare("w", Tensor::of(values)).get();
+      for (int k = 0; k < pushes; ++k) {
+        for (std::size_t i = 0; i < elements; ++i) grad[i] = gradient(worker, k, i);
+        client.push_pull("w", Tensor::of(grad), Tensor::of(values)).get();
+        done.fetch_add(1);
+      }
+      // THE DOCUMENTED SEMANTICS: a client replays what a restarted server lost only while it is
+      // alive to see the restart; pushes of a worker that has gone are safe once a checkpoint (or
+      // the graceful shutdown's final one) holds them. So the workers stay until the last restart
+      // and then call once more, which finds the new incarnation and replays.
+      while (!kills_done.load()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      client.pull("w", Tensor::of(values)).get();
+    });
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  finished.store(true);
+  killer.join();
+  if (failure) {
+    try {
+      std::rethrow_exception(failure);
+    } catch (const std::exception& error) {
+      FAIL() << error.what() << "\n" << servers.logs();
+    }
+  }
+
+  ClientOptions options = client_options(servers.addresses(), 0, workers);
+  options.partition_bytes = partition_bytes;
+  Client observer(options);
+  std::vector<float> values(elements, -1.0f);
+  observer.declare("w", Tensor::of(values)).get();
+  for (std::size_t i = 0; i < elements; ++i) {
+    float expected = 0;
+    for (std::uint32_t w = 0; w < workers; ++w) {
+      for (int k = 0; k < pushes; ++k) expected += gradient(w, k, i);
+    }
+    ASSERT_EQ(values[i], expected) << "element " << i << "\n" << servers.logs();
+  }
+}
+
+TEST(ClientRestart, ServerKilledAndRestartedFromCheckpointAsync) { kill_and_restart("async"); }
+
+TEST(ClientRestart, ServerKilledAndRestartedFromCheckpointSync) { kill_and_restart("sync"); }
+
+TEST(ClientRestart, WorkerRestartContinuesFromTheServersStep) {
+  const std::uint32_t workers = 2;
+  const int steps = 8;
+  ServerGroup servers(1, {"--workers", "2", "--mode", "sync", "--aggregate", "sum", "--optimizer", "sum"});
+  auto grad_of = [](std::uint32_t worker, std::int64_t step) { return static_cast<float>((worker + 1) * 100 + step); };
+  run_workers(workers, [&](std::uint32_t worker) {
+    std::vector<float> values(4, 0.0f), grad(4);
+    auto client = std::make_unique<Client>(client_options(servers.addresses(), worker, workers));
+    client->declare("w", Tensor::of(values)).get();
+    for (std::int64_t step = 0; step < steps; ++step) {
+      if (worker == 1 && step == 3) {
+        // Worker 1 restarts: a new client re-declares and continues from the servers' step (its
+        // push of a step the server already took is recognised by its sequence).
+        client.reset();
+        client = std::make_unique<Client>(client_options(servers.addresses(), worker, workers));
+        client->declare("w", Tensor::of(values)).get();
+        EXPECT_EQ(client->step("w"), 3);
+      }
+      std::fill(grad.begin(), grad.end(), grad_of(worker, client->step("w")));
+      client->push_pull("w", Tensor::of(grad), Tensor::of(values)).get();
+    }
+    float expected = 0;
+    for (std::int64_t step = 0; step < steps; ++step) expected += grad_of(0, step) + grad_of(1, step);
+    EXPECT_EQ(values, std::vector<float>(4, expected)) << "worker " << worker << "\n" << servers.logs();
+  });
+}
+
+}  // namespace
+}  // namespace ronde::ps::testing

@@ -1,0 +1,79 @@
+#include "ps/server/server_fixture.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace ronde::ps::testing {
+
+TempDir::TempDir() {
+  std::string pattern = (std::filesystem::temp_directory_path() / "ronde-ps-test-XXXXXX").string();
+  if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  path_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+BinaryRun run_server_binary(const std::vector<std::string>& arguments, std::chrono::milliseconds timeout) {
+  TempDir dir;
+  const std::string log = dir.path() + "/output";
+  std::vector<std::string> text = {RONDE_PS_SERVER_BINARY};
+  text.insert(text.end(), arguments.begin(), arguments.end());
+  std::vector<char*> argv;
+  for (auto& item : text) argv.push_back(item.data());
+  argv.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, STDOUT_FILENO);
+    dup2(fd, STDERR_FILENO);
+    setenv("GRPC_VERBOSITY", "NONE", 0);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (waitpid(pid, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  BinaryRun run;
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream in(log);
+  std::ostringstream output;
+  output << in.rdbuf();
+  run.output = output.str();
+  return run;
+}
+
+::testing::AssertionResult refused(const grpc::Status& status, const std::vector<std::string>& needles,
+                                   grpc::StatusCode code) {
+  if (status.error_code() != code) {
+    return ::testing::AssertionFailure() << "status " << status.error_code() << " (expected " << code
+                                         << "): " << status.error_message();
+  }
+  for (const auto& needle : needles) {
+    if (status.error_message().find(needle) == std::string::npos) {
+      return ::testing::AssertionFailure() << "the message does not name '" << needle
+                                           << "': " << status.error_message();
+    }
+  }
+  return ::testing::AssertionSuccess() << status.error_message();
+}
+
+}  // namespace ronde::ps::testing
