@@ -42,6 +42,7 @@ grpc::Status push_dense(Stub& stub, grpc::ClientContext& context, const PushReco
   header->set_length(record.length);
   header->set_kind(record.kind);
   if (!writer->Write(chunk)) return writer->Finish();
+  chunk.clear_header();  // later messages carry data only
   const std::size_t step = whole_units(chunk_bytes, dtype_size(record.dtype));
   for (std::size_t offset = 0; offset < record.values.size(); offset += step) {
     const std::size_t bytes = std::min(step, record.values.size() - offset);
@@ -64,6 +65,7 @@ grpc::Status push_rows(Stub& stub, grpc::ClientContext& context, const PushRecor
   header->set_row_width(record.row_width);
   header->set_rows(record.ids.size());
   if (!writer->Write(chunk)) return writer->Finish();
+  chunk.clear_header();  // later messages carry data only
   const std::size_t row_bytes = record.row_width * dtype_size(record.dtype);
   const std::size_t rows_per_chunk = std::max<std::size_t>(1, chunk_bytes / std::max<std::size_t>(row_bytes, 1));
   for (std::size_t first = 0; first < record.ids.size(); first += rows_per_chunk) {

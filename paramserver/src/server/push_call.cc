@@ -87,6 +87,7 @@ void push_call(ServerCore& core, grpc::ServerContext& context, grpc::ServerReade
   v1::PushChunk first;
   if (!reader.Read(&first)) reject("an empty Push stream: the first message must be a PushHeader");
   if (!first.has_header()) reject("a Push stream must start with a PushHeader, not data");
+  if (!first.data().empty()) reject("a Push stream's PushHeader message must carry no data");
   const v1::PushHeader header = first.header();
   const std::string who = who_pushes(header);
   if (header.worker() >= core.options.workers) {

@@ -86,6 +86,7 @@ void push_rows_call(ServerCore& core, grpc::ServerContext& context, grpc::Server
   v1::RowsChunk first;
   if (!reader.Read(&first)) reject("an empty PushRows stream: the first message must be a RowsHeader");
   if (!first.has_header()) reject("a PushRows stream must start with a RowsHeader, not data");
+  if (first.has_data()) reject("a PushRows stream's RowsHeader message must carry no data");
   const v1::RowsHeader header = first.header();
   const std::string who = "push of " + std::to_string(header.rows()) + " rows to table '" + header.tensor() +
                           "' by worker " + std::to_string(header.worker()) + " (step " + std::to_string(header.step()) +
@@ -205,6 +206,7 @@ void pull_rows_call(ServerCore& core, grpc::ServerContext& context, const v1::Pu
   header->set_row_width(layout.row_width);
   header->set_rows(ids.size());
   if (!writer.Write(chunk)) reject(grpc::StatusCode::CANCELLED, who + ": the client went away");
+  chunk.clear_header();  // later messages carry data only
   const std::size_t rows_per_chunk = std::max<std::size_t>(1, kSendChunkBytes / std::max<std::size_t>(row_bytes, 1));
   for (std::size_t sent = 0; sent < ids.size();) {
     const std::size_t count = std::min(rows_per_chunk, ids.size() - sent);

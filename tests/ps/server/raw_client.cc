@@ -39,6 +39,7 @@ PushResult RawClient::push_raw(const v1::PushHeader& header, const std::string& 
   v1::PushChunk chunk;
   *chunk.mutable_header() = header;
   bool open = writer->Write(chunk);
+  chunk.clear_header();  // later messages carry data only
   for (std::size_t offset = 0; open && offset < data.size(); offset += chunk_bytes) {
     chunk.set_data(data.substr(offset, chunk_bytes));
     open = writer->Write(chunk);
@@ -102,6 +103,7 @@ PushResult RawClient::push_rows(const std::string& table, std::uint32_t worker, 
   header->set_row_width(width);
   header->set_rows(ids.size());
   bool open = writer->Write(chunk);
+  chunk.clear_header();  // later messages carry data only
   if (open && !ids.empty()) {
     v1::RowsData* data = chunk.mutable_data();
     data->mutable_ids()->Add(ids.begin(), ids.end());

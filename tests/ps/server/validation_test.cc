@@ -150,6 +150,25 @@ TEST_F(ValidationTest, SecondHeader) {
   expect_unchanged();
 }
 
+TEST_F(ValidationTest, DataInTheHeaderMessage) {
+  v1::PushHeader header;
+  header.set_tensor("w");
+  header.set_worker(0);
+  header.set_sequence(1);
+  header.set_dtype(v1::F32);
+  header.set_length(6);
+  v1::PushReply reply;
+  auto context = client().context();
+  auto writer = client().stub().Push(context.get(), &reply);
+  v1::PushChunk chunk;
+  *chunk.mutable_header() = header;
+  chunk.set_data(std::string(24, '\0'));
+  writer->Write(chunk);
+  writer->WritesDone();
+  EXPECT_TRUE(refused(writer->Finish(), {"PushHeader message must carry no data"}));
+  expect_unchanged();
+}
+
 TEST_F(ValidationTest, TruncatedAndOverlongStreams) {
   v1::PushHeader header;
   header.set_tensor("w");
@@ -213,6 +232,7 @@ TEST_F(ValidationTest, SparseRequestsAreChecked) {
   header->set_row_width(4);
   header->set_rows(2);
   writer->Write(chunk);
+  chunk.clear_header();
   v1::RowsData* data = chunk.mutable_data();
   data->add_ids(1);
   data->add_ids(2);
