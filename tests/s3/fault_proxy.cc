@@ -1,5 +1,7 @@
 #include "fault_proxy.h"
 
+#include "support/loopback.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -18,16 +20,6 @@ namespace {
 std::string lower(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return text;
-}
-
-bool send_all(int fd, const char* data, std::size_t size) {
-  while (size > 0) {
-    const ssize_t n = send(fd, data, size, MSG_NOSIGNAL);
-    if (n <= 0) return false;
-    data += n;
-    size -= static_cast<std::size_t>(n);
-  }
-  return true;
 }
 
 // Buffered reads from one socket.
@@ -85,20 +77,6 @@ std::string header_value(const std::string& head, const std::string& name) {
   return head.substr(start, end - start);
 }
 
-int connect_to(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-    close(fd);
-    return -1;
-  }
-  const int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-  return fd;
-}
 
 struct Response {
   std::string head;
@@ -109,7 +87,7 @@ struct Response {
 // Sends one request upstream on a new connection ("Connection: close") and reads the response.
 Response forward(int upstream_port, const std::string& method, const std::string& head, const std::string& body) {
   Response response;
-  const int upstream = connect_to(upstream_port);
+  const int upstream = connect_loopback(upstream_port);
   if (upstream < 0) return response;
   const auto first_line_end = head.find("\r\n");
   std::string rewritten = head.substr(0, first_line_end + 2) + "Connection: close\r\n";
@@ -141,19 +119,7 @@ Response forward(int upstream_port, const std::string& method, const std::string
 }  // namespace
 
 FaultProxy::FaultProxy(int upstream_port) : upstream_port_(upstream_port) {
-  listener_ = socket(AF_INET, SOCK_STREAM, 0);
-  const int one = 1;
-  setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 || listen(listener_, 64) != 0) {
-    close(listener_);
-    throw std::runtime_error("FaultProxy: cannot listen on 127.0.0.1");
-  }
-  socklen_t length = sizeof(address);
-  getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
-  port_ = ntohs(address.sin_port);
+  listener_ = listen_loopback(port_);
   acceptor_ = std::thread([this] { accept_loop(); });
 }
 

@@ -1,7 +1,7 @@
 #include "tls_proxy.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
+#include "support/loopback.h"
+
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -13,29 +13,6 @@
 
 namespace ronde::testing {
 namespace {
-
-int connect_upstream(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-bool send_all(int fd, const char* data, std::size_t size) {
-  while (size > 0) {
-    const ssize_t n = send(fd, data, size, MSG_NOSIGNAL);
-    if (n <= 0) return false;
-    data += n;
-    size -= static_cast<std::size_t>(n);
-  }
-  return true;
-}
 
 // Moves bytes both ways until either side closes: decrypted client bytes to the upstream socket,
 // upstream bytes encrypted back to the client.
@@ -68,20 +45,12 @@ TlsProxy::TlsProxy(int upstream_port, const std::string& cert_file, const std::s
     if (context_ != nullptr) SSL_CTX_free(context_);
     throw std::runtime_error("TlsProxy: cannot load " + cert_file + " / " + key_file);
   }
-  listener_ = socket(AF_INET, SOCK_STREAM, 0);
-  const int yes = 1;
-  setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof(address);
-  if (bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 || listen(listener_, 64) != 0 ||
-      getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    close(listener_);
+  try {
+    listener_ = listen_loopback(port_);
+  } catch (const std::exception&) {
     SSL_CTX_free(context_);
-    throw std::runtime_error("TlsProxy: cannot listen on 127.0.0.1");
+    throw;
   }
-  port_ = ntohs(address.sin_port);
   acceptor_ = std::thread([this] { accept_loop(); });
 }
 
@@ -120,7 +89,7 @@ void TlsProxy::serve(int client) {
     ERR_clear_error();
   } else {
     ++completed_;
-    upstream = connect_upstream(upstream_port_);
+    upstream = connect_loopback(upstream_port_);
     if (upstream >= 0) {
       {
         std::lock_guard lock(mutex_);

@@ -27,21 +27,9 @@ TempDir::~TempDir() {
 BinaryRun run_server_binary(const std::vector<std::string>& arguments, std::chrono::milliseconds timeout) {
   TempDir dir;
   const std::string log = dir.path() + "/output";
-  std::vector<std::string> text = {RONDE_PS_SERVER_BINARY};
-  text.insert(text.end(), arguments.begin(), arguments.end());
-  std::vector<char*> argv;
-  for (auto& item : text) argv.push_back(item.data());
-  argv.push_back(nullptr);
-  const pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(fd, STDOUT_FILENO);
-    dup2(fd, STDERR_FILENO);
-    setenv("GRPC_VERBOSITY", "NONE", 0);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
+  std::vector<std::string> argv = {RONDE_PS_SERVER_BINARY};
+  argv.insert(argv.end(), arguments.begin(), arguments.end());
+  const pid_t pid = spawn_logged(argv, log);
   int status = 0;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (waitpid(pid, &status, WNOHANG) == 0) {

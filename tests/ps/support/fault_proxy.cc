@@ -1,5 +1,7 @@
 #include "ps/support/fault_proxy.h"
 
+#include "support/loopback.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -13,51 +15,16 @@
 namespace ronde::ps::testing {
 namespace {
 
-sockaddr_in loopback(int port) {
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return address;
-}
-
 int port_of(const std::string& target) {
   const auto colon = target.rfind(':');
   if (colon == std::string::npos) throw std::invalid_argument("FaultProxy: target '" + target + "' has no port");
   return std::stoi(target.substr(colon + 1));
 }
 
-// Writes all of `bytes`; false when the peer is gone.
-bool write_all(int fd, const char* data, std::size_t bytes) {
-  while (bytes > 0) {
-    const ssize_t written = ::send(fd, data, bytes, MSG_NOSIGNAL);
-    if (written <= 0) return false;
-    data += written;
-    bytes -= static_cast<std::size_t>(written);
-  }
-  return true;
-}
-
-void no_delay(int fd) {
-  int one = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-}
-
 }  // namespace
 
 FaultProxy::FaultProxy(Options options) : options_(std::move(options)), faults_(options_.faults) {
-  listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (listener_ < 0) throw std::runtime_error("FaultProxy: socket failed");
-  int one = 1;
-  ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in address = loopback(0);
-  if (::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || ::listen(listener_, 64) != 0) {
-    ::close(listener_);
-    throw std::runtime_error("FaultProxy: cannot listen on 127.0.0.1");
-  }
-  socklen_t length = sizeof address;
-  ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
-  port_ = ntohs(address.sin_port);
+  listener_ = ronde::testing::listen_loopback(port_);
   acceptor_ = std::thread([this] { accept_loop(); });
 }
 
@@ -88,15 +55,13 @@ void FaultProxy::accept_loop() {
 
 void FaultProxy::pump(int client, std::uint64_t seed) {
   std::mt19937_64 random(seed);
-  const int server = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in target = loopback(port_of(options_.target));
-  if (server < 0 || ::connect(server, reinterpret_cast<sockaddr*>(&target), sizeof target) != 0) {
-    if (server >= 0) ::close(server);
+  const int server = ronde::testing::connect_loopback(port_of(options_.target));
+  if (server < 0) {
     ::close(client);
     return;
   }
-  no_delay(client);
-  no_delay(server);
+  const int one = 1;
+  ::setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   std::uniform_int_distribution<std::int64_t> lifetime(options_.min_lifetime.count(), options_.max_lifetime.count());
   std::bernoulli_distribution cut_reply(options_.reply_cut_probability);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(lifetime(random));
@@ -122,7 +87,7 @@ void FaultProxy::pump(int client, std::uint64_t seed) {
         closed = true;
         break;
       }
-      if (!write_all(side == 0 ? server : client, buffer.data(), static_cast<std::size_t>(got))) closed = true;
+      if (!ronde::testing::send_all(side == 0 ? server : client, buffer.data(), static_cast<std::size_t>(got))) closed = true;
     }
     if (closed) break;
   }

@@ -34,8 +34,31 @@ int read_port(const std::string& path) {
 
 }  // namespace
 
-ServerProcess::ServerProcess(std::vector<std::string> arguments)
-    : arguments_(std::move(arguments)), work_dir_(make_work_dir()), log_path_(work_dir_ + "/server.log") {}
+pid_t spawn_logged(const std::vector<std::string>& argv_text, const std::string& log_path) {
+  std::vector<std::string> text = argv_text;
+  std::vector<char*> argv;
+  for (auto& item : text) argv.push_back(item.data());
+  argv.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    const int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (log >= 0) {
+      dup2(log, STDOUT_FILENO);
+      dup2(log, STDERR_FILENO);
+    }
+    setenv("GRPC_VERBOSITY", "NONE", 0);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+ServerProcess::ServerProcess(std::vector<std::string> arguments, std::string host)
+    : arguments_(std::move(arguments)),
+      host_(std::move(host)),
+      work_dir_(make_work_dir()),
+      log_path_(work_dir_ + "/server.log") {}
 
 ServerProcess::~ServerProcess() {
   if (running()) stop(SIGKILL);
@@ -47,26 +70,10 @@ void ServerProcess::start(std::chrono::milliseconds timeout) {
   if (running()) throw std::runtime_error("ServerProcess::start: the server is already running");
   const std::string port_file = work_dir_ + "/port";
   std::filesystem::remove(port_file);
-  std::vector<std::string> argv_text = {RONDE_PS_SERVER_BINARY, "--listen", "127.0.0.1:" + std::to_string(port_),
-                                        "--port-file", port_file};
-  argv_text.insert(argv_text.end(), arguments_.begin(), arguments_.end());
-  std::vector<char*> argv;
-  for (auto& text : argv_text) argv.push_back(text.data());
-  argv.push_back(nullptr);
-
-  const pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    const int log = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (log >= 0) {
-      dup2(log, STDOUT_FILENO);
-      dup2(log, STDERR_FILENO);
-    }
-    setenv("GRPC_VERBOSITY", "NONE", 0);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  pid_ = pid;
+  std::vector<std::string> argv = {RONDE_PS_SERVER_BINARY, "--listen", host_ + ":" + std::to_string(port_),
+                                   "--port-file", port_file};
+  argv.insert(argv.end(), arguments_.begin(), arguments_.end());
+  pid_ = spawn_logged(argv, log_path_);
 
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -108,7 +115,7 @@ int ServerProcess::wait() {
   return status;
 }
 
-std::string ServerProcess::address() const { return "127.0.0.1:" + std::to_string(port_); }
+std::string ServerProcess::address() const { return host_ + ":" + std::to_string(port_); }
 
 std::string ServerProcess::log_tail(std::size_t bytes) const {
   std::ifstream in(log_path_);

@@ -18,10 +18,16 @@
 
 namespace ronde::ps::testing {
 
+// Starts `argv` (argv[0]: the program's path) with stdout and stderr appended to `log_path` and
+// GRPC_VERBOSITY=NONE unless set; returns its pid. Throws std::runtime_error if fork fails (an exec
+// failure is the child's exit status 127).
+pid_t spawn_logged(const std::vector<std::string>& argv, const std::string& log_path);
+
 class ServerProcess {
  public:
-  // `arguments` are ronde-ps-server's flags without --listen/--port-file, which start() adds.
-  explicit ServerProcess(std::vector<std::string> arguments);
+  // `arguments` are ronde-ps-server's flags without --listen/--port-file, which start() adds;
+  // it listens on `host` (e.g. "0.0.0.0" for every interface).
+  explicit ServerProcess(std::vector<std::string> arguments, std::string host = "127.0.0.1");
   ~ServerProcess();  // SIGKILL if still running
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
@@ -40,7 +46,7 @@ class ServerProcess {
   bool running() const { return pid_ > 0; }
 
   int port() const { return port_; }
-  std::string address() const;  // "127.0.0.1:<port>"
+  std::string address() const;  // "<host>:<port>"
   const std::string& log_path() const { return log_path_; }
   std::string log_tail(std::size_t bytes = 4000) const;
   // Arguments for the next start() (e.g. to change --shards before a restart).
@@ -48,6 +54,7 @@ class ServerProcess {
 
  private:
   std::vector<std::string> arguments_;
+  std::string host_;
   std::string work_dir_;
   std::string log_path_;
   pid_t pid_ = -1;
