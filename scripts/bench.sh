@@ -11,7 +11,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BENCHMARKS=(allreduce collectives engine optim storage ps)   # add a name here and a case in main() below
+BENCHMARKS=(allreduce collectives engine optim storage checkpoint ps)   # add a name here and a case in main() below
 
 usage() {
   cat <<USAGE
@@ -38,6 +38,9 @@ benchmarks:
               S3 backend vs aws s3 cp (upload, download) on one moto_server that the script
               starts and stops, ronde's file backend vs dd conv=fsync, and the CPU cost of
               SHA-256, MD5 and SigV4 signing
+  checkpoint  the training stall of an asynchronous checkpoint save (the snapshot) against one
+              memcpy of the same state, and the background persist's time, 64 MiB .. 1 GiB of
+              state saved to a local directory (--quick: 16 and 64 MiB); no plot
   ps          parameter server push+pull of a 1 MiB, 16 MiB and 128 MiB float32 model through
               1 and 2 real ronde-ps-server processes, plaintext / TLS / mutual TLS, against a
               bare gRPC stream of the same bytes over the same kind of channel (the ceiling);
@@ -181,6 +184,16 @@ bench_optim() {
   plot optim --metric GBps
 }
 
+bench_checkpoint() {
+  local bin csv sizes=(--sizes 64M,256M,1G --iters 5)
+  bin="$(ensure_target checkpoint_bench benchmarks/checkpoint_bench)"
+  csv="$RESULTS/checkpoint.csv"
+  rm -f "$csv"
+  [[ ${#QUICK[@]} -gt 0 ]] && sizes=(--sizes 16M,64M --iters 3)
+  echo "== checkpoint: ${bin#"$ROOT"/} ${sizes[*]} --csv ${csv#"$ROOT"/}" >&2
+  timeout --foreground "$TIMEOUT" "$bin" "${sizes[@]}" --csv "$csv" || die "checkpoint_bench failed"
+}
+
 bench_ps() {
   local bin csv
   bin="$(ensure_target ps_bench benchmarks/ps_bench)"
@@ -221,6 +234,7 @@ main() {
     engine) bench_engine ;;
     optim) bench_optim ;;
     storage) bench_storage ;;
+    checkpoint) bench_checkpoint ;;
     ps) bench_ps ;;
     *)
       echo "bench.sh: unknown benchmark '$name' (available: ${BENCHMARKS[*]})" >&2
