@@ -70,6 +70,13 @@ expect 0 "$tool" verify --all "$root"
 contains "ckpt-000000000012-deadbeef  skipped: incomplete"; contains "^$ckpt10  OK"; contains "^$ckpt5  OK"
 expect 3 "$tool" verify --step 11 "$root"
 
+# ---- latest and list ----
+expect 0 "$tool" latest --help;                   contains "usage: ronde-ckpt latest"
+expect 3 "$tool" latest "$work/nothing-here"
+expect 0 "$tool" latest "$root";                  contains "^file://.*/run/$ckpt10$"
+expect 0 "$tool" latest --step "$root";           contains "^10$"
+expect 0 "$tool" list "$root";                    contains "total: 3 checkpoints, 2 committed"
+
 # ---- corruption: one byte of a shard of step 5 flipped, a shard of step 10 truncated ----
 shard="$root/$ckpt5/rank-00001-000.shard"
 byte=$(od -An -tu1 -j 100 -N 1 "$shard" | tr -d ' ')

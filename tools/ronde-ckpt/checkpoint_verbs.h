@@ -16,5 +16,6 @@ int run_checkpoints(std::span<char* const> args);  // committed checkpoints, new
 int run_inspect(std::span<char* const> args);      // one manifest, readably
 int run_verify(std::span<char* const> args);       // every shard's size and checksum
 int run_prune(std::span<char* const> args);        // retention rules applied by hand
+int run_latest(std::span<char* const> args);       // the newest committed checkpoint's URI or step
 
 }  // namespace ronde::ckpt

@@ -25,7 +25,8 @@ constexpr const char* kHelp =
     "  ls URI          list objects under URI with size, time and totals\n"
     "  cp SRC DST      copy objects between local files and URIs, in any direction\n"
     "  rm URI...       remove objects (--prefix: everything under a prefix)\n"
-    "  checkpoints URI list the checkpoints under a checkpoint root, newest first\n"
+    "  checkpoints URI list the checkpoints under a checkpoint root, newest first (alias: list)\n"
+    "  latest URI      the newest committed checkpoint's URI (--step: its step)\n"
     "  inspect URI     print a checkpoint's manifest (--step N: of step N)\n"
     "  verify URI      check a checkpoint's shards' sizes and checksums (--step N, --all)\n"
     "  prune URI       delete old checkpoints by the retention rules (--keep-last N, --dry-run)\n"
@@ -48,7 +49,8 @@ int run_verb(std::string_view verb, std::span<char* const> args) {
   if (verb == "ls") return run_ls(args);
   if (verb == "cp") return run_cp(args);
   if (verb == "rm") return run_rm(args);
-  if (verb == "checkpoints") return run_checkpoints(args);
+  if (verb == "checkpoints" || verb == "list") return run_checkpoints(args);
+  if (verb == "latest") return run_latest(args);
   if (verb == "inspect") return run_inspect(args);
   if (verb == "verify") return run_verify(args);
   if (verb == "prune") return run_prune(args);
