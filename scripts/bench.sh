@@ -38,9 +38,10 @@ benchmarks:
               S3 backend vs aws s3 cp (upload, download) on one moto_server that the script
               starts and stops, ronde's file backend vs dd conv=fsync, and the CPU cost of
               SHA-256, MD5 and SigV4 signing
-  checkpoint  the training stall of an asynchronous checkpoint save (the snapshot) against one
-              memcpy of the same state, and the background persist's time, 64 MiB .. 1 GiB of
-              state saved to a local directory (--quick: 16 and 64 MiB); no plot
+  checkpoint  the training stall of an asynchronous checkpoint save (the snapshot) against a
+              synchronous save and one memcpy of the same state, and save and restore
+              throughput: 256 MiB and 1 GiB to a local directory at 1, 2 and 4 ranks, 256 MiB to
+              a moto_server at 1 and 2 ranks (--quick: 16 and 64 MiB); no plot
   ps          parameter server push+pull of a 1 MiB, 16 MiB and 128 MiB float32 model through
               1 and 2 real ronde-ps-server processes, plaintext / TLS / mutual TLS, against a
               bare gRPC stream of the same bytes over the same kind of channel (the ceiling);
@@ -146,30 +147,41 @@ bench_engine() {
   plot engine --case fusion_sweep --metric seconds_median --title "engine: ResNet-50 step time by fusion threshold (x)"
 }
 
-bench_storage() {
-  local bin csv port pid rc=0
-  bin="$(ensure_target storage_bench benchmarks/storage_bench)"
-  csv="$RESULTS/storage.csv"
-  rm -f "$csv"
+# start_moto LOG: a moto_server on a free port in its own session (so that the whole server goes
+# when the benchmark ends, however it ends), with the bucket ronde-bench and the AWS variables that
+# point the AWS CLI and ronde at it (MOTO_ENDPOINT). Objects stay in memory (moto spills keys above
+# 5 MiB to temporary files by default), so that the disk is no part of the comparison.
+start_moto() {
+  local port
   command -v moto_server >/dev/null || die "moto_server not found (python3 -m pip install 'moto[server]')"
   command -v aws >/dev/null || die "aws (the AWS CLI) not found"
   port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-  # Its own session, so that the whole server goes when the benchmark ends, however it ends. Objects
-  # stay in memory (moto spills keys above 5 MiB to temporary files by default), so that the disk
-  # is no part of the comparison.
-  MOTO_S3_DEFAULT_KEY_BUFFER_SIZE=$((4 << 30)) setsid moto_server -H 127.0.0.1 -p "$port" >"$RESULTS/storage-moto.log" 2>&1 &
-  pid=$!
-  trap 'kill -- -'"$pid"' 2>/dev/null || true' EXIT
-  for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.1; done
+  MOTO_S3_DEFAULT_KEY_BUFFER_SIZE=$((4 << 30)) setsid moto_server -H 127.0.0.1 -p "$port" >"$1" 2>&1 &
+  MOTO_PID=$!
+  trap 'kill -- -'"$MOTO_PID"' 2>/dev/null || true' EXIT
+  MOTO_ENDPOINT="http://127.0.0.1:$port"
+  for _ in $(seq 100); do curl -s -o /dev/null "$MOTO_ENDPOINT/" && break; sleep 0.1; done
   export AWS_ACCESS_KEY_ID=ronde-bench AWS_SECRET_ACCESS_KEY=ronde-bench AWS_DEFAULT_REGION=us-east-1 \
          AWS_EC2_METADATA_DISABLED=true
-  aws --endpoint-url "http://127.0.0.1:$port" s3 mb s3://ronde-bench >/dev/null || die "cannot create the bucket"
-  echo "== storage: ${bin#"$ROOT"/} --endpoint http://127.0.0.1:$port --bucket ronde-bench --csv ${csv#"$ROOT"/} ${QUICK[*]}" >&2
-  timeout --foreground "$TIMEOUT" "$bin" --endpoint "http://127.0.0.1:$port" --bucket ronde-bench --csv "$csv" \
-    "${QUICK[@]}" || rc=$?
-  kill -- -"$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
+  aws --endpoint-url "$MOTO_ENDPOINT" s3 mb s3://ronde-bench >/dev/null || die "cannot create the bucket"
+}
+
+stop_moto() {
+  kill -- -"$MOTO_PID" 2>/dev/null || true
+  wait "$MOTO_PID" 2>/dev/null || true
   trap - EXIT
+}
+
+bench_storage() {
+  local bin csv rc=0
+  bin="$(ensure_target storage_bench benchmarks/storage_bench)"
+  csv="$RESULTS/storage.csv"
+  rm -f "$csv"
+  start_moto "$RESULTS/storage-moto.log"
+  echo "== storage: ${bin#"$ROOT"/} --endpoint $MOTO_ENDPOINT --bucket ronde-bench --csv ${csv#"$ROOT"/} ${QUICK[*]}" >&2
+  timeout --foreground "$TIMEOUT" "$bin" --endpoint "$MOTO_ENDPOINT" --bucket ronde-bench --csv "$csv" \
+    "${QUICK[@]}" || rc=$?
+  stop_moto
   [[ $rc -eq 0 ]] || die "storage_bench failed (exit $rc)"
   plot storage --metric GBps
 }
@@ -185,13 +197,22 @@ bench_optim() {
 }
 
 bench_checkpoint() {
-  local bin csv sizes=(--sizes 64M,256M,1G --iters 5)
+  local bin csv np sizes=(--sizes 256M,1G --iters 3) s3_sizes=(--sizes 256M --iters 2)
   bin="$(ensure_target checkpoint_bench benchmarks/checkpoint_bench)"
   csv="$RESULTS/checkpoint.csv"
   rm -f "$csv"
-  [[ ${#QUICK[@]} -gt 0 ]] && sizes=(--sizes 16M,64M --iters 3)
-  echo "== checkpoint: ${bin#"$ROOT"/} ${sizes[*]} --csv ${csv#"$ROOT"/}" >&2
-  timeout --foreground "$TIMEOUT" "$bin" "${sizes[@]}" --csv "$csv" || die "checkpoint_bench failed"
+  [[ ${#QUICK[@]} -gt 0 ]] && sizes=(--sizes 16M,64M --iters 2) && s3_sizes=(--sizes 16M --iters 2)
+  for np in 1 2 4; do
+    echo "== checkpoint: mpirun -np $np ${bin#"$ROOT"/} ${sizes[*]} (file://) --csv ${csv#"$ROOT"/}" >&2
+    run_mpi "$np" "$bin" "${sizes[@]}" --csv "$csv"
+  done
+  start_moto "$RESULTS/checkpoint-moto.log"
+  for np in 1 2; do
+    echo "== checkpoint: mpirun -np $np ${bin#"$ROOT"/} ${s3_sizes[*]} --uri s3://ronde-bench/ckpt (moto_server)" >&2
+    AWS_ENDPOINT_URL="$MOTO_ENDPOINT" RONDE_S3_ADDRESSING=path \
+      run_mpi "$np" "$bin" "${s3_sizes[@]}" --uri s3://ronde-bench/ckpt --csv "$csv"
+  done
+  stop_moto
 }
 
 bench_ps() {
