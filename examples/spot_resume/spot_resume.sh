@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Spot-style training: digits_mlp is interrupted at random steps, several times with SIGTERM (an
 # instance being reclaimed: every process of the job gets it; the ranks save a final checkpoint)
-# and once with SIGKILL (no final save: the job resumes from its last periodic checkpoint), and
+# and with SIGKILL (once, twice from 5 interruptions on: no final save, so the job resumes from its
+# last periodic checkpoint), and
 # restarted each time until it finishes. The final model must equal, byte for byte, the model of
 # an uninterrupted run with the same flags.
 #
@@ -10,8 +11,8 @@
 #   --storage dir|s3     checkpoints in a temporary directory (default), or in a bucket of a local
 #                        moto_server that the script starts and stops
 #   --seed N             seed of the interruption schedule: the steps at which they come and
-#                        which one is the SIGKILL (default 1)
-#   --interruptions N    how many (default 4: 3 x SIGTERM, 1 x SIGKILL; N >= 1)
+#                        which ones are SIGKILLs (default 1)
+#   --interruptions N    how many (default 4: 3 x SIGTERM, 1 x SIGKILL; from 5 on, 2 are SIGKILLs)
 #   -np N                ranks (default 4)
 #   --steps N            training steps (default 2000, digits_mlp's default)
 #   --build-dir DIR      where digits_mlp was built (default $RONDE_BUILD_DIR or build)
@@ -112,7 +113,8 @@ echo "reference: uninterrupted run in $reference_seconds s; $(grep -o 'test accu
 
 # ---- the schedule -----------------------------------------------------------------------------
 # Interruption k (of n) comes at a random step of the k-th of n+1 equal parts of the run, whatever
-# the machine's speed; the last part is left to finish. One of them, at random, is the SIGKILL.
+# the machine's speed; the last part is left to finish. One of them, at random, is a SIGKILL (two,
+# half the schedule apart, from 5 interruptions on).
 RANDOM=$seed
 targets=()
 for ((k = 0; k < interruptions; k++)); do
@@ -120,9 +122,11 @@ for ((k = 0; k < interruptions; k++)); do
     'BEGIN { printf "%d", s * (k + 0.2 + 0.6 * r / 32767) / (n + 1) }')")
 done
 kill_index=$((RANDOM % interruptions))
+second_kill_index=-1
+[ "$interruptions" -ge 5 ] && second_kill_index=$(((kill_index + interruptions / 2) % interruptions))
 
-# The step of a run's latest progress line (0 before the first).
-latest_step() { sed -n 's/^step *\([0-9]*\)\/.*/\1/p' "$1" | tail -n 1 | grep . || echo 0; }
+# The step of a run's latest progress line (0 before the first, or before its log exists).
+latest_step() { sed -n 's/^step *\([0-9]*\)\/.*/\1/p' "$1" 2> /dev/null | tail -n 1 | grep . || echo 0; }
 
 # ---- the interrupted runs ---------------------------------------------------------------------
 resumed_steps=()
@@ -142,7 +146,7 @@ while true; do
     while kill -0 "$job_sid" 2> /dev/null && [ "$(latest_step "$log")" -lt "$target" ]; do sleep 0.02; done
     if kill -0 "$job_sid" 2> /dev/null && ! grep -q '^finished' "$log"; then
       signal=TERM
-      [ "$sent" -eq "$kill_index" ] && signal=KILL
+      { [ "$sent" -eq "$kill_index" ] || [ "$sent" -eq "$second_kill_index" ]; } && signal=KILL
       at=$(latest_step "$log")
       kill_session "$signal" "$job_sid"
       sent=$((sent + 1))
