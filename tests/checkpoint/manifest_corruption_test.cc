@@ -66,7 +66,9 @@ TEST(ManifestCorruption, MissingNestedFields) {
 }
 
 TEST(ManifestCorruption, UnknownAndDuplicatedFields) {
-  expect_corrupt([](Json& j) { j["encryption"] = "aes-256-gcm"; }, "unknown field 'encryption'");
+  expect_corrupt([](Json& j) { j["compression"] = "zstd"; }, "unknown field 'compression'");
+  // "encryption" is a known field now (client-side encryption), but only as an object.
+  expect_corrupt([](Json& j) { j["encryption"] = "aes-256-gcm"; }, "encryption: expected an object");
   expect_corrupt([](Json& j) { j["tensors"][0]["pieces"][0]["crc"] = 1; }, "pieces[0]: unknown field 'crc'");
   expect_corrupt([](Json& j) { j["shards"][0]["etag"] = "x"; }, "shards[0]: unknown field 'etag'");
   // A key written twice: JSON libraries keep one silently; the manifest reader refuses.

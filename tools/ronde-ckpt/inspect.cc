@@ -21,7 +21,8 @@ constexpr const char* kHelp =
     "usage: ronde-ckpt inspect [--step N] [--pieces] [--json] URI\n"
     "\n"
     "Prints the manifest of a checkpoint under the checkpoint root URI: its step, creation time\n"
-    "(UTC) and world size; its shards (key, rank, bytes, checksum); its replicated tensors and\n"
+    "(UTC) and world size; its client-side encryption if any (algorithm, frame size, key id); its\n"
+    "shards (key, rank, bytes, checksum); its replicated tensors and\n"
     "each rank's per-rank tensors (name, dtype, shape, bytes, pieces); its optimizers (metadata and\n"
     "tensors); its metadata and its user JSON. It reads the manifest only: 'verify' checks shards.\n"
     "\n"
@@ -63,6 +64,10 @@ void print_manifest(const Manifest& manifest, const std::string& uri, bool piece
   std::printf("step         %lld\n", static_cast<long long>(manifest.id.step));
   std::printf("created      %s\n", format_utc_millis(manifest.created).c_str());
   std::printf("world size   %d\n", manifest.world_size);
+  if (manifest.encryption) {
+    std::printf("encryption   %s, frames of %llu bytes, key id %s\n", manifest.encryption->algorithm.c_str(),
+                static_cast<unsigned long long>(manifest.encryption->frame_bytes), manifest.encryption->key_id.c_str());
+  }
   std::printf("bytes        %llu in %zu shards\n", static_cast<unsigned long long>(manifest.total_bytes()),
               manifest.shards.size());
 

@@ -43,6 +43,13 @@ struct Checkpointer::Impl {
     if (options.every_steps < 0 || options.keep_last < 0 || options.keep_every < 0) {
       throw Error(ErrorCode::InvalidArgument, "checkpointer: every_steps, keep_last and keep_every must be >= 0");
     }
+    if (!options.encryption_key) options.encryption_key = EncryptionKey::from_env();
+    if (options.encryption_frame_bytes < 1 || options.encryption_frame_bytes > kMaxEncryptionFrameBytes) {
+      throw Error(ErrorCode::InvalidArgument, "checkpointer: encryption_frame_bytes must be in 1.." +
+                                                  std::to_string(kMaxEncryptionFrameBytes));
+    }
+    encryption.key = options.encryption_key;
+    encryption.frame_bytes = options.encryption_frame_bytes;
     if (options.watch_interruptions) {
       watcher = std::make_unique<InterruptionWatcher>(
           options.interruption ? *options.interruption : InterruptionOptions::from_env(), log);
@@ -65,7 +72,7 @@ struct Checkpointer::Impl {
 
   // On the worker thread: the commit protocol, then (rank 0) retention.
   void persist_and_retain() {
-    const CheckpointId id = detail::persist(*storage, channel, log, staging);
+    const CheckpointId id = detail::persist(*storage, channel, log, staging, encryption);
     {
       std::lock_guard<std::mutex> lock(mutex);
       last = id;
@@ -88,6 +95,7 @@ struct Checkpointer::Impl {
   detail::RootChannel channel;
   std::unique_ptr<InterruptionWatcher> watcher;
   detail::Snapshot staging;  // reused by every save; only touched while the worker is idle
+  detail::SaveEncryption encryption;  // the key and the reused ciphertext buffer (worker thread)
   mutable std::mutex mutex;
   std::optional<CheckpointId> last;
   detail::SaveWorker worker;  // last: destroyed first, so the job in flight finishes before the rest
@@ -109,7 +117,7 @@ Checkpointer::~Checkpointer() {
 
 std::optional<std::int64_t> Checkpointer::restore_latest(CheckpointState& state) {
   impl_->wait();
-  return detail::restore_latest(*impl_->storage, impl_->channel, impl_->log, state);
+  return detail::restore_latest(*impl_->storage, impl_->channel, impl_->log, state, impl_->options.encryption_key);
 }
 
 bool Checkpointer::maybe_save(std::int64_t step, const CheckpointState& state) {

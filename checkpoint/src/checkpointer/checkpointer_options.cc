@@ -20,6 +20,7 @@ CheckpointerOptions CheckpointerOptions::from_env(const Environment& env) {
   options.every_steps = non_negative(env, "RONDE_CHECKPOINT_EVERY_STEPS", options.every_steps);
   options.keep_last = static_cast<int>(non_negative(env, "RONDE_CHECKPOINT_KEEP_LAST", options.keep_last));
   options.keep_every = non_negative(env, "RONDE_CHECKPOINT_KEEP_EVERY", options.keep_every);
+  options.encryption_key = EncryptionKey::from_env(env);
   return options;
 }
 

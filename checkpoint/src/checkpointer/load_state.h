@@ -10,12 +10,20 @@
 // the same name (NotFound when absent).
 #pragma once
 
+#include <optional>
+
 #include "ronde/checkpoint/checkpointer.h"
+#include "ronde/checkpoint/encryption.h"
 #include "ronde/checkpoint/manifest.h"
 #include "ronde/checkpoint/storage.h"
 
 namespace ronde::checkpoint::detail {
 
-void load_state(Storage& storage, const Manifest& manifest, int rank, int world_size, CheckpointState& state);
+// An encrypted checkpoint (Manifest::encryption) needs `key`: without one, or with a key whose id
+// is not the manifest's, Error(Unauthenticated) naming the checkpoint and the key ids, before any
+// byte is read. Its pieces are read as the frames that hold them, each decrypted and authenticated
+// (a frame that fails is Error(Corrupt) naming the shard and frame), then checked as above.
+void load_state(Storage& storage, const Manifest& manifest, int rank, int world_size, CheckpointState& state,
+                const std::optional<EncryptionKey>& key = std::nullopt);
 
 }  // namespace ronde::checkpoint::detail

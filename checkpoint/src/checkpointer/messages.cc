@@ -44,7 +44,9 @@ auto decoding(const char* what, Fn&& fn) {
 std::string encode(const RankReport& report) {
   json shards = json::array();
   for (const auto& s : report.shards) {
-    shards.push_back({{"key", s.key}, {"rank", s.rank}, {"size", s.size}, {"checksum", s.checksum}});
+    json entry = {{"key", s.key}, {"rank", s.rank}, {"size", s.size}, {"checksum", s.checksum}};
+    if (s.encryption) entry["encryption"] = {{"salt", s.encryption->salt}, {"plaintext_size", s.encryption->plaintext_size}};
+    shards.push_back(std::move(entry));
   }
   json per_rank = json::array();
   for (const auto& t : report.per_rank) per_rank.push_back(tensor_to_json(t));
@@ -53,6 +55,7 @@ std::string encode(const RankReport& report) {
               {"code", static_cast<int>(report.code)},
               {"error", report.error},
               {"layout", report.layout_digest},
+              {"encryption", report.encryption},
               {"shards", std::move(shards)},
               {"pieces", report.piece_checksums},
               {"per_rank", std::move(per_rank)}}
@@ -68,9 +71,18 @@ RankReport decode_report(const std::string& text) {
     report.code = static_cast<ErrorCode>(j.at("code").get<int>());
     report.error = j.at("error").get<std::string>();
     report.layout_digest = j.at("layout").get<std::string>();
+    report.encryption = j.at("encryption").get<std::string>();
     for (const auto& s : j.at("shards")) {
-      report.shards.push_back({s.at("key").get<std::string>(), s.at("rank").get<int>(),
-                               s.at("size").get<std::uint64_t>(), s.at("checksum").get<std::string>()});
+      ShardEntry shard;
+      shard.key = s.at("key").get<std::string>();
+      shard.rank = s.at("rank").get<int>();
+      shard.size = s.at("size").get<std::uint64_t>();
+      shard.checksum = s.at("checksum").get<std::string>();
+      if (s.contains("encryption")) {
+        shard.encryption = ShardEncryption{s.at("encryption").at("salt").get<std::string>(),
+                                           s.at("encryption").at("plaintext_size").get<std::uint64_t>()};
+      }
+      report.shards.push_back(std::move(shard));
     }
     report.piece_checksums = j.at("pieces").get<std::vector<std::string>>();
     for (const auto& t : j.at("per_rank")) report.per_rank.push_back(tensor_from_json(t));

@@ -22,6 +22,8 @@ struct RankReport {
   ErrorCode code = ErrorCode::Internal;
   std::string error;  // names the rank's key, tensor or step
   std::string layout_digest;
+  // "<key id>/<frame bytes>" of the key this rank encrypted its shards with; empty: not encrypted.
+  std::string encryption;
   std::vector<ShardEntry> shards;
   std::vector<std::string> piece_checksums;
   std::vector<TensorEntry> per_rank;

@@ -4,6 +4,7 @@
 #include <span>
 
 #include "checkpointer/messages.h"
+#include "ckpt/frame_cipher.h"
 #include "ronde/checkpoint/checksum.h"
 
 namespace ronde::checkpoint::detail {
@@ -14,19 +15,33 @@ std::span<const std::byte> range(const std::vector<std::byte>& bytes, std::uint6
 }
 
 // Puts one shard (if it has bytes) and records it in the report and in `written`.
+// With a key, the shard is encrypted first and its entry describes the stored (encrypted) object.
 void put_shard(Storage& storage, const CheckpointId& id, int rank, int index, const std::vector<std::byte>& bytes,
-               RankReport& report, std::vector<std::string>& written) {
+               SaveEncryption& encryption, RankReport& report, std::vector<std::string>& written) {
   if (bytes.empty()) return;
   const std::string name = shard_name(rank, index);
   const std::string key = id.key_of(name);
+  ShardEntry entry;
+  entry.key = name;
+  entry.rank = rank;
+  std::span<const std::byte> stored(bytes);
+  if (encryption.key) {
+    const ShardSalt salt = random_salt();
+    FrameCipher cipher(*encryption.key, id.name(), name, salt, encryption.frame_bytes);
+    cipher.encrypt_shard(bytes, encryption.buffer);
+    stored = encryption.buffer;
+    entry.encryption = ShardEncryption{salt_to_hex(salt), bytes.size()};
+  }
   written.push_back(key);
-  storage.put(key, bytes);
-  report.shards.push_back({name, rank, bytes.size(), checksum_hex(bytes)});
+  storage.put(key, stored);
+  entry.size = stored.size();
+  entry.checksum = checksum_hex(stored);
+  report.shards.push_back(std::move(entry));
 }
 
 // Step 3: this rank's uploads; fills the report's shards, piece checksums and per-rank tensors.
-void upload(Storage& storage, const CheckpointId& id, const Snapshot& snapshot, RankReport& report,
-            std::vector<std::string>& written) {
+void upload(Storage& storage, const CheckpointId& id, const Snapshot& snapshot, SaveEncryption& encryption,
+            RankReport& report, std::vector<std::string>& written) {
   if (!snapshot.failure.empty()) throw Error(snapshot.failure_code, snapshot.failure);
   if (id.step != snapshot.step) {
     throw Error(ErrorCode::Mismatch, "rank " + std::to_string(snapshot.rank) + " saves step " +
@@ -42,17 +57,23 @@ void upload(Storage& storage, const CheckpointId& id, const Snapshot& snapshot, 
       piece.checksum = checksum_hex(range(snapshot.per_rank_bytes, piece.offset, piece.length));
     }
   }
-  put_shard(storage, id, snapshot.rank, kReplicatedShardIndex, snapshot.replicated_bytes, report, written);
-  put_shard(storage, id, snapshot.rank, kPerRankShardIndex, snapshot.per_rank_bytes, report, written);
+  put_shard(storage, id, snapshot.rank, kReplicatedShardIndex, snapshot.replicated_bytes, encryption, report, written);
+  put_shard(storage, id, snapshot.rank, kPerRankShardIndex, snapshot.per_rank_bytes, encryption, report, written);
 }
 
 // Step 5 (rank 0): the manifest from every rank's report. Error(Mismatch) when a rank's replicated
 // tensors differ from rank 0's.
-Manifest build_manifest(const CheckpointId& id, const Snapshot& snapshot, const std::vector<RankReport>& reports) {
+Manifest build_manifest(const CheckpointId& id, const Snapshot& snapshot, const SaveEncryption& encryption,
+                        const std::vector<RankReport>& reports) {
   Manifest manifest;
   manifest.id = id;
   manifest.created = snapshot.created;
   manifest.world_size = snapshot.world_size;
+  if (encryption.key) {
+    manifest.encryption = ManifestEncryption{std::string(kFramedAlgorithm), encryption.frame_bytes,
+                                             encryption.key->id()};
+  }
+  const std::string descriptor = encryption.descriptor();
   manifest.tensors = snapshot.replicated;
   manifest.metadata = snapshot.metadata;
   manifest.user_json = snapshot.user_json;
@@ -61,6 +82,16 @@ Manifest build_manifest(const CheckpointId& id, const Snapshot& snapshot, const 
     if (report.layout_digest != snapshot.layout_digest) {
       throw Error(ErrorCode::Mismatch, "rank " + std::to_string(report.rank) +
                                            "'s replicated tensors (names, dtypes or shapes) differ from rank 0's");
+    }
+    if (report.encryption != descriptor) {
+      const auto describe = [](const std::string& d) {
+        return d.empty() ? std::string("no encryption key")
+                         : "key id " + d.substr(0, d.find('/')) + " with frames of " + d.substr(d.find('/') + 1) +
+                               " bytes";
+      };
+      throw Error(ErrorCode::Mismatch, "rank " + std::to_string(report.rank) + " encrypts with " +
+                                           describe(report.encryption) + " but rank 0 with " + describe(descriptor) +
+                                           " (every rank must use the same RONDE_CHECKPOINT_KEY_FILE/KEY)");
     }
     const auto& planned = snapshot.plan[static_cast<std::size_t>(report.rank)].pieces;
     if (planned.size() != report.piece_checksums.size()) {
@@ -83,14 +114,14 @@ Manifest build_manifest(const CheckpointId& id, const Snapshot& snapshot, const 
 }
 
 // Rank 0's decision: commit when every rank succeeded.
-Outcome decide(Storage& storage, const CheckpointId& id, const Snapshot& snapshot,
+Outcome decide(Storage& storage, const CheckpointId& id, const Snapshot& snapshot, const SaveEncryption& encryption,
                const std::vector<std::string>& messages) {
   std::vector<RankReport> reports;
   for (const auto& message : messages) reports.push_back(decode_report(message));
   Outcome outcome = combine(reports);
   if (!outcome.ok) return outcome;
   try {
-    const std::string json = to_json(build_manifest(id, snapshot, reports));
+    const std::string json = to_json(build_manifest(id, snapshot, encryption, reports));
     PutOptions create_only;
     create_only.create_only = true;
     create_only.content_type = "application/json";
@@ -113,7 +144,12 @@ void remove_written(Storage& storage, const std::vector<std::string>& written, c
 
 }  // namespace
 
-CheckpointId persist(Storage& storage, RootChannel& channel, const Logger& log, const Snapshot& snapshot) {
+std::string SaveEncryption::descriptor() const {
+  return key ? key->id() + "/" + std::to_string(frame_bytes) : std::string();
+}
+
+CheckpointId persist(Storage& storage, RootChannel& channel, const Logger& log, const Snapshot& snapshot,
+                     SaveEncryption& encryption) {
   // Step 2: rank 0 names the checkpoint.
   std::string name;
   if (channel.rank() == 0) name = CheckpointId::generate(snapshot.step).name();
@@ -125,9 +161,10 @@ CheckpointId persist(Storage& storage, RootChannel& channel, const Logger& log, 
   RankReport report;
   report.rank = snapshot.rank;
   report.layout_digest = snapshot.layout_digest;
+  report.encryption = encryption.descriptor();
   std::vector<std::string> written;
   try {
-    upload(storage, *id, snapshot, report, written);
+    upload(storage, *id, snapshot, encryption, report, written);
   } catch (const Error& error) {
     report.ok = false;
     report.code = error.code();
@@ -144,7 +181,7 @@ CheckpointId persist(Storage& storage, RootChannel& channel, const Logger& log, 
   if (channel.rank() == 0) {
     Outcome decision;
     try {
-      decision = decide(storage, *id, snapshot, reports);
+      decision = decide(storage, *id, snapshot, encryption, reports);
     } catch (const Error& error) {
       decision = {false, error.code(), "rank 0: " + error.message(), ""};
     } catch (const std::exception& error) {

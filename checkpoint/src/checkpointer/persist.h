@@ -7,14 +7,33 @@
 // the key). After a failure each rank has removed (best effort) the shards it wrote.
 #pragma once
 
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
 #include "checkpointer/root_channel.h"
 #include "checkpointer/snapshot.h"
+#include "ronde/checkpoint/encryption.h"
 #include "ronde/checkpoint/manifest.h"
 #include "ronde/checkpoint/storage.h"
 #include "ronde/core/logging.h"
 
 namespace ronde::checkpoint::detail {
 
-CheckpointId persist(Storage& storage, RootChannel& channel, const Logger& log, const Snapshot& snapshot);
+// Client-side encryption of the shards a rank saves (docs/CHECKPOINT_FORMAT.md, "Encryption").
+struct SaveEncryption {
+  std::optional<EncryptionKey> key;  // nullopt: shards are stored as they are
+  std::uint64_t frame_bytes = kDefaultEncryptionFrameBytes;
+  std::vector<std::byte> buffer;  // the ciphertext of the shard being put, reused from save to save
+
+  // "<key id>/<frame bytes>", or empty without a key: ranks of one save must agree on it.
+  std::string descriptor() const;
+};
+
+// With `encryption.key`, each shard is encrypted into `encryption.buffer` before its put; every rank
+// must use the same key and frame size (else the save fails with Error(Mismatch)).
+CheckpointId persist(Storage& storage, RootChannel& channel, const Logger& log, const Snapshot& snapshot,
+                     SaveEncryption& encryption);
 
 }  // namespace ronde::checkpoint::detail

@@ -40,7 +40,7 @@ Manifest read_manifest(Storage& storage, const CheckpointId& id) {
 }  // namespace
 
 std::optional<std::int64_t> restore_latest(Storage& storage, RootChannel& channel, const Logger& log,
-                                           CheckpointState& state) {
+                                           CheckpointState& state, const std::optional<EncryptionKey>& key) {
   std::string choice_text;
   if (channel.rank() == 0) choice_text = encode(attempt("rank 0: ", [&] { return choose(storage, log); }));
   const Outcome choice = decode_outcome(channel.broadcast(std::move(choice_text)));
@@ -52,7 +52,7 @@ std::optional<std::int64_t> restore_latest(Storage& storage, RootChannel& channe
   const CheckpointId id = parse_checkpoint_key(choice.checkpoint).value();
 
   const Outcome loaded = attempt("", [&] {
-    load_state(storage, read_manifest(storage, id), channel.rank(), channel.size(), state);
+    load_state(storage, read_manifest(storage, id), channel.rank(), channel.size(), state, key);
     return Outcome{};
   });
   RankReport report;

@@ -1,11 +1,14 @@
 // validate_manifest: the semantic rules of a manifest (docs/CHECKPOINT_FORMAT.md, "Rules"), shared
 // by parse_manifest (a broken manifest is Corrupt) and to_json (writing one is InvalidArgument).
 #include <algorithm>
+#include <limits>
 #include <set>
 
 #include <nlohmann/json.hpp>
 
+#include "ckpt/frame_cipher.h"
 #include "ronde/checkpoint/checksum.h"
+#include "ronde/checkpoint/encryption.h"
 #include "ronde/checkpoint/manifest.h"
 
 namespace ronde::checkpoint {
@@ -92,9 +95,49 @@ class Checker {
     }
   }
 
+  static bool is_lower_hex(std::string_view text, std::size_t digits) {
+    return text.size() == digits &&
+           std::all_of(text.begin(), text.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+  }
+
+  void check_encryption() const {
+    if (!m_.encryption) return;
+    const ManifestEncryption& e = *m_.encryption;
+    if (e.algorithm != detail::kFramedAlgorithm) {
+      fail("encryption: unknown algorithm " + in_quotes(e.algorithm) + " (this build reads " +
+           in_quotes(detail::kFramedAlgorithm) + ")");
+    }
+    if (e.frame_bytes < 1 || e.frame_bytes > kMaxEncryptionFrameBytes) {
+      fail("encryption: frame_bytes " + std::to_string(e.frame_bytes) + " is outside 1.." +
+           std::to_string(kMaxEncryptionFrameBytes));
+    }
+    if (!is_lower_hex(e.key_id, 16)) fail("encryption: key_id " + in_quotes(e.key_id) + " is not 16 lowercase hex digits");
+  }
+
+  void check_shard_encryption(const ShardEntry& shard, const std::string& who) const {
+    if (!m_.encryption) {
+      if (shard.encryption) fail(who + ": has encryption parameters but the checkpoint is not encrypted");
+      return;
+    }
+    if (!shard.encryption) fail(who + ": the checkpoint is encrypted but the shard has no encryption parameters");
+    if (!is_lower_hex(shard.encryption->salt, 2 * detail::kSaltBytes)) {
+      fail(who + ": salt " + in_quotes(shard.encryption->salt) + " is not " + std::to_string(2 * detail::kSaltBytes) +
+           " lowercase hex digits");
+    }
+    const std::uint64_t plain = shard.encryption->plaintext_size;
+    const std::uint64_t frame = m_.encryption->frame_bytes;
+    if (plain > std::numeric_limits<std::uint64_t>::max() / 2 ||
+        detail::encrypted_size(plain, frame) != shard.size) {
+      fail(who + ": " + std::to_string(shard.size) + " stored bytes do not hold " + std::to_string(plain) +
+           " plaintext bytes in frames of " + std::to_string(frame) + " bytes");
+    }
+  }
+
   void check_shards() {
+    check_encryption();
     for (const auto& shard : m_.shards) {
       const std::string who = "shard " + in_quotes(shard.key);
+      check_shard_encryption(shard, who);
       if (!is_object_name(shard.key)) fail(who + ": not a valid object name ([A-Za-z0-9._-], not starting with '.')");
       if (!shards_.emplace(shard.key, &shard).second) fail(who + " is listed twice");
       if (shard.rank < 0 || shard.rank >= m_.world_size) {
@@ -129,10 +172,11 @@ class Checker {
       covered += piece.length;
       const auto shard = shards_.find(piece.shard);
       if (shard == shards_.end()) fail(piece_who + ": shard " + in_quotes(piece.shard) + " is not in the shard list");
-      const std::uint64_t size = shard->second->size;
+      const std::uint64_t size = shard->second->plaintext_size();
       if (piece.offset > size || piece.length > size - piece.offset) {
         fail(piece_who + ": bytes " + range(piece.offset, piece.length) + " are beyond the end of shard " +
-             in_quotes(piece.shard) + " (" + std::to_string(size) + " bytes)");
+             in_quotes(piece.shard) + " (" + std::to_string(size) + (shard->second->encryption ? " plaintext" : "") +
+             " bytes)");
       }
       check_checksum(piece.checksum, "checksum of " + piece_who);
       claims_[piece.shard].push_back({piece.offset, piece.length, piece_who});

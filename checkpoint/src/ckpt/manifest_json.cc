@@ -41,7 +41,11 @@ Ordered write_tensors(const std::vector<TensorEntry>& tensors) {
 Ordered write_manifest(const Manifest& m) {
   Ordered shards = Ordered::array();
   for (const auto& shard : m.shards) {
-    shards.push_back({{"key", shard.key}, {"rank", shard.rank}, {"size", shard.size}, {"checksum", shard.checksum}});
+    Ordered entry = {{"key", shard.key}, {"rank", shard.rank}, {"size", shard.size}, {"checksum", shard.checksum}};
+    if (shard.encryption) {
+      entry["encryption"] = {{"salt", shard.encryption->salt}, {"plaintext_size", shard.encryption->plaintext_size}};
+    }
+    shards.push_back(std::move(entry));
   }
   Ordered per_rank = Ordered::array();
   for (const auto& rank : m.per_rank) per_rank.push_back({{"rank", rank.rank}, {"tensors", write_tensors(rank.tensors)}});
@@ -57,6 +61,11 @@ Ordered write_manifest(const Manifest& m) {
   out["nonce"] = m.id.nonce;
   out["created"] = format_utc_millis(m.created);
   out["world_size"] = m.world_size;
+  if (m.encryption) {
+    out["encryption"] = {{"algorithm", m.encryption->algorithm},
+                         {"frame_bytes", m.encryption->frame_bytes},
+                         {"key_id", m.encryption->key_id}};
+  }
   out["shards"] = std::move(shards);
   out["tensors"] = write_tensors(m.tensors);
   out["per_rank"] = std::move(per_rank);
@@ -153,6 +162,15 @@ Manifest read_manifest(const nlohmann::json& document, std::string_view origin) 
   if (!time) created.fail("'" + created.as_string() + "' is not a UTC time like 2024-11-24T22:20:00.123Z");
   m.created = *time;
   m.world_size = static_cast<int>(top.field("world_size").as_unsigned(kMaxWorldSize, 1));
+  if (top.has("encryption")) {
+    JsonObject encryption(top.field("encryption"));
+    ManifestEncryption entry;
+    entry.algorithm = encryption.field("algorithm").as_string();
+    entry.frame_bytes = encryption.field("frame_bytes").as_unsigned();
+    entry.key_id = encryption.field("key_id").as_string();
+    encryption.finish();
+    m.encryption = std::move(entry);
+  }
 
   const JsonValue shards = top.field("shards");
   m.shards.resize(shards.array_size());
@@ -162,6 +180,14 @@ Manifest read_manifest(const nlohmann::json& document, std::string_view origin) 
     m.shards[i].rank = static_cast<int>(shard.field("rank").as_unsigned(kMaxWorldSize - 1));
     m.shards[i].size = shard.field("size").as_unsigned();
     m.shards[i].checksum = shard.field("checksum").as_string();
+    if (shard.has("encryption")) {
+      JsonObject encryption(shard.field("encryption"));
+      ShardEncryption entry;
+      entry.salt = encryption.field("salt").as_string();
+      entry.plaintext_size = encryption.field("plaintext_size").as_unsigned();
+      encryption.finish();
+      m.shards[i].encryption = std::move(entry);
+    }
     shard.finish();
   }
   m.tensors = read_tensors(top.field("tensors"));

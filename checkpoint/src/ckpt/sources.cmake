@@ -7,6 +7,8 @@ list(APPEND checkpoint_sources
   src/ckpt/strict_json.cc           # strict JSON reading with named paths
   src/ckpt/manifest_json.cc         # to_json / parse_manifest
   src/ckpt/manifest_check.cc        # validate_manifest: ranges, names, references
+  src/ckpt/encryption.cc            # EncryptionKey: hex, file, environment, id
+  src/ckpt/frame_cipher.cc          # framed AES-256-GCM of encrypted shards
   src/ckpt/upload_plan.cc           # plan_uploads: tensors over ranks
   src/ckpt/signal_flag.cc           # the SIGTERM/SIGINT handler and its registration
   src/ckpt/spot_notice.cc           # the EC2 spot notice poller

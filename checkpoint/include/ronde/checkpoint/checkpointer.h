@@ -41,6 +41,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ronde/checkpoint/encryption.h"
 #include "ronde/checkpoint/interruption.h"
 #include "ronde/checkpoint/manifest.h"
 #include "ronde/checkpoint/storage.h"
@@ -129,9 +130,17 @@ struct CheckpointerOptions {
   UploadPlanOptions plan;
   // Where the checkpointer logs (fallbacks, retention, commits); nullopt: the context's logger.
   std::optional<Logger> logger;
+  // Client-side encryption at rest (encryption.h): with a key, every shard saved is encrypted with
+  // AES-256-GCM and encrypted checkpoints can be restored. nullopt: EncryptionKey::from_env() when
+  // the checkpointer opens (RONDE_CHECKPOINT_KEY_FILE, RONDE_CHECKPOINT_KEY); none set: no encryption.
+  std::optional<EncryptionKey> encryption_key;
+  // Plaintext bytes per encrypted frame (1..kMaxEncryptionFrameBytes): a restore reads and decrypts
+  // whole frames, so a piece costs at most two partial frames more than its own bytes.
+  std::uint64_t encryption_frame_bytes = kDefaultEncryptionFrameBytes;
 
   // Defaults overridden by RONDE_CHECKPOINT_EVERY_STEPS, RONDE_CHECKPOINT_KEEP_LAST and
-  // RONDE_CHECKPOINT_KEEP_EVERY of `env` (Error(InvalidArgument) naming a malformed or negative one).
+  // RONDE_CHECKPOINT_KEEP_EVERY of `env` (Error(InvalidArgument) naming a malformed or negative one);
+  // encryption_key from RONDE_CHECKPOINT_KEY_FILE / RONDE_CHECKPOINT_KEY (EncryptionKey::from_env).
   static CheckpointerOptions from_env(const Environment& env = Environment::process());
 };
 

@@ -79,14 +79,36 @@ void sort_newest_first(std::vector<CheckpointId>& ids);
 inline constexpr std::string_view kManifestFormat = "ronde-checkpoint";
 inline constexpr int kManifestVersion = 1;
 
+// How an encrypted shard was encrypted (docs/CHECKPOINT_FORMAT.md, "Encryption").
+struct ShardEncryption {
+  std::string salt;                  // 16 lowercase hex digits: the first 8 bytes of every frame's nonce
+  std::uint64_t plaintext_size = 0;  // bytes before encryption; piece offsets are in these bytes
+
+  friend bool operator==(const ShardEncryption&, const ShardEncryption&) = default;
+};
+
 // One shard object of the checkpoint.
 struct ShardEntry {
   std::string key;         // the object's name inside the checkpoint prefix (shard_name())
   int rank = 0;            // the rank that uploaded it
-  std::uint64_t size = 0;  // bytes
-  std::string checksum;    // of the whole object (format_checksum)
+  std::uint64_t size = 0;  // bytes of the stored object (encrypted, when the checkpoint is)
+  std::string checksum;    // of the whole stored object (format_checksum)
+  // Set exactly when the checkpoint is encrypted (Manifest::encryption).
+  std::optional<ShardEncryption> encryption;
+
+  // The bytes that piece offsets address: plaintext_size when encrypted, else size.
+  std::uint64_t plaintext_size() const { return encryption ? encryption->plaintext_size : size; }
 
   friend bool operator==(const ShardEntry&, const ShardEntry&) = default;
+};
+
+// A checkpoint's client-side encryption: what is needed to decrypt its shards except the key.
+struct ManifestEncryption {
+  std::string algorithm = "aes-256-gcm-framed";  // the only one
+  std::uint64_t frame_bytes = 0;                 // plaintext bytes per frame, 1..2^30
+  std::string key_id;                            // EncryptionKey::id() of the key: 16 lowercase hex digits
+
+  friend bool operator==(const ManifestEncryption&, const ManifestEncryption&) = default;
 };
 
 // A byte range of a tensor stored in a shard. Large tensors may be split into several pieces,
@@ -139,6 +161,8 @@ struct Manifest {
   // When the save began; kept with millisecond precision (finer digits are dropped by to_json).
   std::chrono::system_clock::time_point created{};
   int world_size = 1;                        // ranks of the job that saved it
+  // Set when the shards are encrypted client-side (absent from the JSON otherwise).
+  std::optional<ManifestEncryption> encryption;
   std::vector<ShardEntry> shards;            // the shard map
   std::vector<TensorEntry> tensors;          // replicated state: the same on every rank
   std::vector<RankState> per_rank;           // per-rank state, one entry per rank that has any
@@ -151,7 +175,7 @@ struct Manifest {
 
   const TensorEntry* find_tensor(std::string_view name) const;  // in `tensors`; nullptr if absent
   const ShardEntry* find_shard(std::string_view key) const;      // nullptr if absent
-  std::uint64_t total_bytes() const;                             // sum of the shard sizes
+  std::uint64_t total_bytes() const;                             // sum of the (stored) shard sizes
 
   friend bool operator==(const Manifest&, const Manifest&) = default;
 };
