@@ -1,5 +1,6 @@
 // Checkpointer: the public class, wiring the snapshot, the background worker, the commit protocol
 // (persist), restore, retention, the interruption watcher and the SageMaker failure file.
+#include <atomic>
 #include <chrono>
 #include <mutex>
 
@@ -67,12 +68,13 @@ struct Checkpointer::Impl {
       staging.failure = error.message();
       staging.failure_code = error.code();
     }
+    in_flight_step = step;
     worker.submit([this] { persist_and_retain(); });
   }
 
   // On the worker thread: the commit protocol, then (rank 0) retention.
   void persist_and_retain() {
-    const CheckpointId id = detail::persist(*storage, channel, log, staging, encryption);
+    const CheckpointId id = detail::persist(*storage, channel, log, staging, encryption, superseded);
     {
       std::lock_guard<std::mutex> lock(mutex);
       last = id;
@@ -96,6 +98,8 @@ struct Checkpointer::Impl {
   std::unique_ptr<InterruptionWatcher> watcher;
   detail::Snapshot staging;  // reused by every save; only touched while the worker is idle
   detail::SaveEncryption encryption;  // the key and the reused ciphertext buffer (worker thread)
+  std::atomic<bool> superseded{false};  // save_now asks the save in flight to stop (persist())
+  std::int64_t in_flight_step = -1;     // the step of the last save handed to the worker
   mutable std::mutex mutex;
   std::optional<CheckpointId> last;
   detail::SaveWorker worker;  // last: destroyed first, so the job in flight finishes before the rest
@@ -141,9 +145,16 @@ bool Checkpointer::interrupted() const { return impl_->watcher && impl_->watcher
 InterruptionWatcher* Checkpointer::watcher() { return impl_->watcher.get(); }
 
 void Checkpointer::save_now(std::int64_t step, const CheckpointState& state) {
+  // A save in flight of an earlier step is superseded: it stops before its next shard upload, so
+  // that the final checkpoint gets the bandwidth; one of this very step is let finish.
+  const bool supersede = !impl_->worker.idle() && impl_->in_flight_step < step;
+  if (supersede) impl_->superseded = true;
   impl_->worker.wait_idle();
+  impl_->superseded = false;
   if (auto error = impl_->worker.take_error()) {
-    impl_->log.warn("the save in flight failed; writing the final checkpoint anyway: ", describe(error));
+    impl_->log.warn(supersede ? "the save in flight was stopped for the final checkpoint: "
+                              : "the save in flight failed; writing the final checkpoint anyway: ",
+                    describe(error));
   }
   if (auto previous = last_committed(); previous && previous->step == step) {
     impl_->log.warn("final checkpoint: step ", step, " is already committed as ", previous->name());

@@ -41,7 +41,13 @@ void put_shard(Storage& storage, const CheckpointId& id, int rank, int index, co
 
 // Step 3: this rank's uploads; fills the report's shards, piece checksums and per-rank tensors.
 void upload(Storage& storage, const CheckpointId& id, const Snapshot& snapshot, SaveEncryption& encryption,
-            RankReport& report, std::vector<std::string>& written) {
+            const std::atomic<bool>& superseded, RankReport& report, std::vector<std::string>& written) {
+  const auto check_superseded = [&] {
+    if (superseded) {
+      throw Error(ErrorCode::Cancelled, "rank " + std::to_string(snapshot.rank) + " stopped its upload: the save of step " +
+                                            std::to_string(snapshot.step) + " was superseded by a final checkpoint (save_now)");
+    }
+  };
   if (!snapshot.failure.empty()) throw Error(snapshot.failure_code, snapshot.failure);
   if (id.step != snapshot.step) {
     throw Error(ErrorCode::Mismatch, "rank " + std::to_string(snapshot.rank) + " saves step " +
@@ -57,8 +63,11 @@ void upload(Storage& storage, const CheckpointId& id, const Snapshot& snapshot, 
       piece.checksum = checksum_hex(range(snapshot.per_rank_bytes, piece.offset, piece.length));
     }
   }
+  check_superseded();
   put_shard(storage, id, snapshot.rank, kReplicatedShardIndex, snapshot.replicated_bytes, encryption, report, written);
+  check_superseded();
   put_shard(storage, id, snapshot.rank, kPerRankShardIndex, snapshot.per_rank_bytes, encryption, report, written);
+  check_superseded();
 }
 
 // Step 5 (rank 0): the manifest from every rank's report. Error(Mismatch) when a rank's replicated
@@ -149,7 +158,7 @@ std::string SaveEncryption::descriptor() const {
 }
 
 CheckpointId persist(Storage& storage, RootChannel& channel, const Logger& log, const Snapshot& snapshot,
-                     SaveEncryption& encryption) {
+                     SaveEncryption& encryption, const std::atomic<bool>& superseded) {
   // Step 2: rank 0 names the checkpoint.
   std::string name;
   if (channel.rank() == 0) name = CheckpointId::generate(snapshot.step).name();
@@ -164,7 +173,7 @@ CheckpointId persist(Storage& storage, RootChannel& channel, const Logger& log, 
   report.encryption = encryption.descriptor();
   std::vector<std::string> written;
   try {
-    upload(storage, *id, snapshot, encryption, report, written);
+    upload(storage, *id, snapshot, encryption, superseded, report, written);
   } catch (const Error& error) {
     report.ok = false;
     report.code = error.code();

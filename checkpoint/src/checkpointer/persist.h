@@ -7,6 +7,7 @@
 // the key). After a failure each rank has removed (best effort) the shards it wrote.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -33,7 +34,10 @@ struct SaveEncryption {
 
 // With `encryption.key`, each shard is encrypted into `encryption.buffer` before its put; every rank
 // must use the same key and frame size (else the save fails with Error(Mismatch)).
+// `superseded` is checked before each shard's put: once it is true this rank's upload stops with
+// Error(Cancelled), which fails the save on every rank like any other upload error (no manifest,
+// shards removed). A put already under way finishes first.
 CheckpointId persist(Storage& storage, RootChannel& channel, const Logger& log, const Snapshot& snapshot,
-                     SaveEncryption& encryption);
+                     SaveEncryption& encryption, const std::atomic<bool>& superseded);
 
 }  // namespace ronde::checkpoint::detail

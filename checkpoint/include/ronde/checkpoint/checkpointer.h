@@ -187,8 +187,10 @@ class Checkpointer {
   bool interrupted() const;
   // The watcher, or nullptr when options.watch_interruptions is false.
   InterruptionWatcher* watcher();
-  // The final save after an interruption: waits for a save in flight (its error is logged and
-  // superseded), then saves synchronously, and warns if it ended after the watcher's deadline
+  // The final save after an interruption. A save in flight of an earlier step is superseded: it
+  // stops before its next shard upload (failing on every rank, no manifest, its shards removed) so
+  // that the final checkpoint gets the bandwidth; one of this same step is let finish and is the
+  // final checkpoint. Then saves synchronously, and warns if it ended after the watcher's deadline
   // (interruption + RONDE_TERMINATION_GRACE_S). Throws when the final checkpoint is not committed.
   void save_now(std::int64_t step, const CheckpointState& state);
 
