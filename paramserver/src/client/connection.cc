@@ -254,7 +254,11 @@ bool Connection::acknowledged(const PushRecord& record, const v1::PushReply& rep
     if (!status_.checkpointing()) return true;
   }
   copy = record.owned();  // outside the lock: this copies the pushed bytes
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
+  // A verification in progress may be replaying to a restarted server from a snapshot of the
+  // retained pushes taken before this one is added: wait for its outcome, so that a push the old
+  // incarnation acknowledged is either in that replay or (incarnation changed) sent again.
+  verified_.wait(lock, [&] { return !verifying_; });
   if (reply.incarnation() != incarnation_) {  // a replay ran meanwhile: send it again
     suspect_ = true;
     return false;

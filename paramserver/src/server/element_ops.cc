@@ -45,6 +45,13 @@ template <> struct Element<std::int32_t> : IntegerElement<std::int32_t> {};
 template <> struct Element<std::int64_t> : IntegerElement<std::int64_t> {};
 template <> struct Element<std::uint8_t> : IntegerElement<std::uint8_t> {};
 
+// a + b in the accumulator type. Integer sums wrap modulo 2^64 (as narrower integers wrap when
+// stored) instead of overflowing int64, which is undefined behaviour.
+inline double plus(double a, double b) { return a + b; }
+inline std::int64_t plus(std::int64_t a, std::int64_t b) {
+  return static_cast<std::int64_t>(static_cast<std::uint64_t>(a) + static_cast<std::uint64_t>(b));
+}
+
 template <class Fn>
 void dispatch(DType dtype, Fn&& fn) {
   switch (dtype) {
@@ -85,7 +92,7 @@ void accumulate(DType dtype, const std::byte* src, std::byte* acc, std::size_t n
     using E = decltype(element);
     using Acc = typename E::Acc;
     Acc* out = acc_at<Acc>(acc, 0);
-    for (std::size_t i = 0; i < n; ++i) out[i] += E::load(src + i * size);
+    for (std::size_t i = 0; i < n; ++i) out[i] = plus(out[i], E::load(src + i * size));
   });
 }
 
@@ -114,7 +121,7 @@ void add_aggregate(DType dtype, const std::byte* acc, std::uint32_t divisor, std
     const Acc d = static_cast<Acc>(divisor);
     for (std::size_t i = 0; i < n; ++i) {
       std::byte* p = values + i * size;
-      E::store(p, E::load(p) + (divisor == 1 ? in[i] : in[i] / d));
+      E::store(p, plus(E::load(p), divisor == 1 ? in[i] : in[i] / d));
     }
   });
 }
@@ -138,7 +145,7 @@ void add_elements(DType dtype, const std::byte* src, std::byte* values, std::siz
     using E = decltype(element);
     for (std::size_t i = 0; i < n; ++i) {
       std::byte* p = values + i * size;
-      E::store(p, E::load(p) + E::load(src + i * size));
+      E::store(p, plus(E::load(p), E::load(src + i * size)));
     }
   });
 }

@@ -4,7 +4,8 @@
 // bf16, f32, f64), i64 for integer dtypes (i32, i64, u8), so that the order in which workers'
 // pushes arrive does not change the sum (integer-valued floats up to 2^53 add exactly). The
 // aggregate is then accumulator / divisor (divisor = workers for Aggregation::Mean, 1 for Sum),
-// rounded once to the partition's dtype; integer means truncate toward zero, u8 wraps modulo 256.
+// rounded once to the partition's dtype; integer means truncate toward zero, and integer sums wrap
+// (u8 modulo 256, i64 modulo 2^64: never undefined overflow).
 #pragma once
 
 #include <cstddef>

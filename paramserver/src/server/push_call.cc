@@ -115,8 +115,9 @@ void push_call(ServerCore& core, grpc::ServerContext& context, grpc::ServerReade
   bool taken = false;
   if (!gradient) {
     if (!partition->initialized) {
+      // Initial values are idempotent and stay outside the gradients' sequence (whatever sequence
+      // the header carries): recording it would make later gradients look like duplicates.
       partition->set_initial(staging.data());
-      ledger.last_sequence[worker] = std::max(ledger.last_sequence[worker], header.sequence());
       taken = true;
       core.log.debug(partition->layout().name(), " initialized by worker 0");
     }

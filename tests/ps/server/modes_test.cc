@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <future>
+#include <limits>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -128,6 +129,51 @@ TEST(SyncMode, IntegerTensorsAddExactly) {
   EXPECT_EQ(pulled.header.dtype(), v1::I64);
 }
 
+// i64 sums wrap modulo 2^64, as the narrower integers wrap: an overflowing sum is defined (the
+// sanitizer build's server would otherwise stop on signed overflow) and the server keeps serving.
+TEST(SyncMode, IntegerSumsWrapInsteadOfOverflowing) {
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
+  auto push = [](RawClient& client, std::uint32_t worker, std::uint64_t sequence, std::vector<std::int64_t> values,
+                 v1::PushKind kind = v1::GRADIENT) {
+    v1::PushHeader header;
+    header.set_tensor("counts");
+    header.set_worker(worker);
+    header.set_step(kind == v1::GRADIENT ? static_cast<std::int64_t>(sequence) - 1 : 0);
+    header.set_sequence(sequence);
+    header.set_dtype(v1::I64);
+    header.set_length(values.size());
+    header.set_kind(kind);
+    return client.push_raw(header, std::string(reinterpret_cast<const char*>(values.data()), values.size() * 8));
+  };
+  auto values_of = [](const PullResult& pulled) {
+    std::vector<std::int64_t> values(pulled.bytes.size() / 8);
+    if (!values.empty()) std::memcpy(values.data(), pulled.bytes.data(), pulled.bytes.size());
+    return values;
+  };
+  auto declare = dense_declare("counts", {2});
+  declare.set_dtype(v1::I64);
+
+  // Sync: the step's accumulator overflows (kMax + 1), then adding it to the values does.
+  RunningServer sync({"--workers", "2", "--aggregate", "sum", "--optimizer", "sum"});
+  ASSERT_TRUE(sync.client->declare(declare).ok());
+  ASSERT_TRUE(push(*sync.client, 0, 0, {0, kMax}, v1::INITIAL).status.ok());
+  ASSERT_TRUE(push(*sync.client, 0, 1, {kMax, 1}).status.ok());
+  ASSERT_TRUE(push(*sync.client, 1, 1, {1, 0}).status.ok());
+  const PullResult synced = sync.client->pull("counts", 0, 0, 1);
+  ASSERT_TRUE(synced.status.ok()) << synced.status.error_message() << "\n" << sync.process.log_tail();
+  EXPECT_EQ(values_of(synced), std::vector<std::int64_t>({kMin, kMin}));
+
+  // Async: each push is added to the values on arrival.
+  RunningServer async({"--mode", "async", "--optimizer", "sum"});
+  ASSERT_TRUE(async.client->declare(declare).ok());
+  ASSERT_TRUE(push(*async.client, 0, 0, {kMax, kMin}, v1::INITIAL).status.ok());
+  ASSERT_TRUE(push(*async.client, 0, 1, {1, -1}).status.ok());
+  const PullResult pulled = async.client->pull("counts", 0, 0, 0);
+  ASSERT_TRUE(pulled.status.ok()) << pulled.status.error_message() << "\n" << async.process.log_tail();
+  EXPECT_EQ(values_of(pulled), std::vector<std::int64_t>({kMin, kMax}));
+}
+
 TEST(SyncMode, IntegerTensorsNeedTheSumOptimizer) {
   RunningServer server({"--optimizer", "adam"});
   auto declare = dense_declare("counts", {2});
@@ -183,6 +229,20 @@ TEST(ExactlyOnce, SameSequenceTwiceIsAppliedOnce) {
   // Another worker's sequence 1 is its own.
   EXPECT_FALSE(client.push("w", 0, 0, 0, 1, {5}).reply.duplicate());
   EXPECT_EQ(client.pull("w", 0, 1, 1).values, std::vector<float>({10}));
+}
+
+// Initial values stay outside the gradients' sequence: a sequence in an INITIAL header (the client
+// sends 0) never turns worker 0's later gradients into duplicates.
+TEST(ExactlyOnce, InitialValuesDoNotConsumeGradientSequences) {
+  RunningServer server({"--mode", "async", "--optimizer", "sum"});
+  RawClient& client = *server.client;
+  ASSERT_TRUE(client.declare(dense_declare("w", {1})).ok());
+  ASSERT_TRUE(client.push("w", 0, 0, 0, 5, {1}, v1::INITIAL).status.ok());
+  const PushResult gradient = client.push("w", 0, 0, 0, 1, {2});
+  ASSERT_TRUE(gradient.status.ok()) << gradient.status.error_message();
+  EXPECT_FALSE(gradient.reply.duplicate());
+  EXPECT_EQ(gradient.reply.version(), 1u);
+  EXPECT_EQ(client.pull("w", 0, 0, 1).values, std::vector<float>({3}));
 }
 
 TEST(ExactlyOnce, SyncRetriesBeforeAndAfterTheStepCompletes) {

@@ -140,8 +140,10 @@ RowsResult RawClient::pull_rows(const std::string& table, std::uint32_t worker, 
 }
 
 v1::DeclareRequest dense_declare(const std::string& tensor, std::vector<std::int64_t> shape, std::uint32_t worker) {
-  std::int64_t elements = 1;
-  for (auto dim : shape) elements *= dim;
+  // Unsigned, so shapes the tests use to overflow 2^64 wrap instead of being UB (the server refuses
+  // them by their shape, whatever the length says).
+  std::uint64_t elements = 1;
+  for (auto dim : shape) elements *= static_cast<std::uint64_t>(dim);
   v1::DeclareRequest request;
   request.set_tensor(tensor);
   request.set_worker(worker);
@@ -150,7 +152,7 @@ v1::DeclareRequest dense_declare(const std::string& tensor, std::vector<std::int
   request.set_partition(0);
   request.set_partition_count(1);
   request.set_offset(0);
-  request.set_length(static_cast<std::uint64_t>(elements));
+  request.set_length(elements);
   request.set_shard_map_version(ShardMap::kFormatVersion);
   return request;
 }
