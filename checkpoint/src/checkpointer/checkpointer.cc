@@ -171,6 +171,33 @@ void Checkpointer::save_now(std::int64_t step, const CheckpointState& state) {
   }
 }
 
+std::filesystem::path Checkpointer::save_model(std::int64_t step, const CheckpointState& state,
+                                              std::optional<std::filesystem::path> directory) {
+  const auto& sagemaker = impl_->context.sagemaker();
+  if (!directory) {
+    if (!sagemaker) {
+      throw Error(ErrorCode::InvalidArgument,
+                  "save_model: not in a SageMaker container (no /opt/ml), so there is no model directory; give one");
+    }
+    directory = sagemaker->model_dir();
+  }
+  // The model's own checkpointer shares this one's transport tag: nothing of ours may be in flight.
+  impl_->wait();
+  CheckpointerOptions options;
+  options.async = false;
+  options.watch_interruptions = false;
+  options.keep_last = 1;
+  options.interruption = InterruptionOptions{};
+  options.storage = impl_->options.storage;
+  options.encryption_key = impl_->options.encryption_key;
+  options.plan = impl_->options.plan;
+  options.logger = impl_->log;
+  Checkpointer model(impl_->context, "file://" + std::filesystem::absolute(*directory).string(), options);
+  model.save(step, state);
+  impl_->log.info("saved the model of step ", step, " to ", directory->string());
+  return *directory;
+}
+
 bool Checkpointer::write_failure_reason(std::string_view reason) const {
   const auto& sagemaker = impl_->context.sagemaker();
   if (!sagemaker) return false;

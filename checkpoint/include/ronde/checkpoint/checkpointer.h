@@ -34,6 +34,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
@@ -197,6 +198,15 @@ class Checkpointer {
   // In a SageMaker container, writes `reason` to /opt/ml/output/failure and returns true; false
   // elsewhere. Never throws (a failure to write is logged).
   bool write_failure_reason(std::string_view reason) const;
+
+  // Saves `state` as a checkpoint of `step` (the same format, one synchronous save) under
+  // `directory`, by default the SageMaker model directory (SM_MODEL_DIR, or <root>/model), which the
+  // platform uploads as the job's model artifact; returns the directory. Restore reads it back with
+  // a Checkpointer on file://<directory>, and ronde-ckpt inspects it. Collective; waits for a save
+  // in flight first (and throws its error). Error(InvalidArgument) outside a SageMaker container
+  // when no directory is given.
+  std::filesystem::path save_model(std::int64_t step, const CheckpointState& state,
+                                   std::optional<std::filesystem::path> directory = std::nullopt);
 
   Storage& storage();
   // The id of the last checkpoint this object committed.
