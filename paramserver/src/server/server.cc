@@ -24,6 +24,7 @@ using server::ServerCore;
 
 // How long shutdown lets calls in flight finish before cancelling them.
 constexpr std::chrono::seconds kShutdownGrace{10};
+constexpr std::chrono::milliseconds kReplyFlushGrace{250};
 
 std::string new_incarnation() {
   std::random_device entropy;
@@ -177,7 +178,7 @@ void Server::shutdown(bool checkpoint) {
   }
   if (impl.grpc_server) {
     // Calls in flight finish (waiting ones end at once with UNAVAILABLE, new ones are refused);
-    // then gRPC stops at once. Waiting for gRPC's own graceful shutdown instead would wait for idle
+    // then gRPC stops almost at once. Waiting for gRPC's own graceful shutdown instead would wait for idle
     // client connections to go away too (seconds), for nothing.
     const auto grace_end = std::chrono::steady_clock::now() + kShutdownGrace;
     while (impl.core->in_flight.load() > 0 && std::chrono::steady_clock::now() < grace_end) {
@@ -187,7 +188,9 @@ void Server::shutdown(bool checkpoint) {
       impl.log.warn(impl.core->in_flight.load(), " calls still running after ",
                     std::chrono::duration_cast<std::chrono::seconds>(kShutdownGrace).count(), " s: cancelling them");
     }
-    impl.grpc_server->Shutdown(std::chrono::system_clock::now());
+    // A short deadline rather than none: a handler that has returned may still have its reply to
+    // send (a push applied and acknowledged), which gRPC then delivers instead of cancelling.
+    impl.grpc_server->Shutdown(std::chrono::system_clock::now() + kReplyFlushGrace);
     impl.grpc_server->Wait();
   }
   bool saved = true;
