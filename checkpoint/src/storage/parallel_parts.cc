@@ -43,7 +43,13 @@ void for_each_part(std::uint64_t total, std::uint64_t part_size, int concurrency
   const std::uint64_t threads = std::min<std::uint64_t>(parts, static_cast<std::uint64_t>(std::max(concurrency, 1)));
   std::vector<std::thread> helpers;
   helpers.reserve(threads - 1);
-  for (std::uint64_t i = 1; i < threads; ++i) helpers.emplace_back(run);
+  try {
+    for (std::uint64_t i = 1; i < threads; ++i) helpers.emplace_back(run);
+  } catch (...) {  // no thread could be started (a loaded machine): stop the ones that were
+    failed.store(true);
+    for (std::thread& helper : helpers) helper.join();
+    throw;
+  }
   run();
   for (std::thread& helper : helpers) helper.join();
   if (first_error) std::rethrow_exception(first_error);
