@@ -7,6 +7,17 @@
 namespace ronde::ps::testing {
 namespace {
 
+// Worker 0's first gradient push of the whole of "w" (6 elements), declared as `dtype`.
+v1::PushHeader w_gradient_header(v1::DType dtype) {
+  v1::PushHeader header;
+  header.set_tensor("w");
+  header.set_worker(0);
+  header.set_sequence(1);
+  header.set_dtype(dtype);
+  header.set_length(6);
+  return header;
+}
+
 const std::vector<float> kInitial = {1, 2, 3, 4, 5, 6};
 
 class ValidationTest : public ::testing::Test {
@@ -93,12 +104,7 @@ TEST_F(ValidationTest, UnknownTensorInPushAndPull) {
 }
 
 TEST_F(ValidationTest, WrongDtypeInPush) {
-  v1::PushHeader header;
-  header.set_tensor("w");
-  header.set_worker(0);
-  header.set_sequence(1);
-  header.set_dtype(v1::F64);
-  header.set_length(6);
+  const v1::PushHeader header = w_gradient_header(v1::F64);
   const auto result = client().push_raw(header, std::string(48, '\0'));
   EXPECT_TRUE(refused(result.status, {"'w'", "f64[6]", "f32[6]", "f32[2, 3]"}));
   expect_unchanged();
@@ -132,12 +138,7 @@ TEST_F(ValidationTest, EmptyPushStream) {
 }
 
 TEST_F(ValidationTest, SecondHeader) {
-  v1::PushHeader header;
-  header.set_tensor("w");
-  header.set_worker(0);
-  header.set_sequence(1);
-  header.set_dtype(v1::F32);
-  header.set_length(6);
+  const v1::PushHeader header = w_gradient_header(v1::F32);
   v1::PushReply reply;
   auto context = client().context();
   auto writer = client().stub().Push(context.get(), &reply);
@@ -151,12 +152,7 @@ TEST_F(ValidationTest, SecondHeader) {
 }
 
 TEST_F(ValidationTest, DataInTheHeaderMessage) {
-  v1::PushHeader header;
-  header.set_tensor("w");
-  header.set_worker(0);
-  header.set_sequence(1);
-  header.set_dtype(v1::F32);
-  header.set_length(6);
+  const v1::PushHeader header = w_gradient_header(v1::F32);
   v1::PushReply reply;
   auto context = client().context();
   auto writer = client().stub().Push(context.get(), &reply);
@@ -170,12 +166,7 @@ TEST_F(ValidationTest, DataInTheHeaderMessage) {
 }
 
 TEST_F(ValidationTest, TruncatedAndOverlongStreams) {
-  v1::PushHeader header;
-  header.set_tensor("w");
-  header.set_worker(0);
-  header.set_sequence(1);
-  header.set_dtype(v1::F32);
-  header.set_length(6);
+  const v1::PushHeader header = w_gradient_header(v1::F32);
   EXPECT_TRUE(refused(client().push_raw(header, std::string(12, '\0')).status, {"'w'", "truncated", "12 of 24 bytes"}));
   EXPECT_TRUE(refused(client().push_raw(header, std::string(28, '\0'), 4).status, {"'w'", "more data"}));
   expect_unchanged();
