@@ -6,9 +6,10 @@
 //       [--partition-bytes 2M] [--chunk-bytes 1M] [--impls ronde,grpc] [--server-binary PATH]
 //       [--certs DIR] [--csv bench-results/ps.csv]
 //
-// scripts/bench.sh ps runs it. For every server count and security mode it starts that many real
-// ronde-ps-server processes and as many raw servers (this program, --raw-server), all on loopback,
-// then for every model size, alternating which goes first:
+// scripts/bench.sh ps runs it. For every server count it starts, for each security mode, that many
+// real ronde-ps-server processes and as many raw servers (this program, --raw-server), all on
+// loopback and all at once; then for every model size it runs rounds in which each (security mode,
+// implementation) pair goes once, in an order rotating from round to round:
 //   ronde: Client::push_pull of one float32 tensor of that size (the ShardMap splits it into
 //          partitions spread over the servers): the push streams the gradient in, the server
 //          applies it, the pull streams the values back;
@@ -27,6 +28,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <stdexcept>
@@ -189,9 +192,17 @@ std::string certificates(const Options& options, const std::string& work) {
   return dir;
 }
 
-// Every size of one configuration. Per iteration, ronde (push, then pull) and the ceiling (upload,
-// then download) take turns at going first.
-void measure(const Options& options, Setup& setup, int servers, int security, Results& results) {
+// One security mode's servers and clients, started together with the others of a server count.
+struct Configuration {
+  int security;  // index into security_modes()
+  std::unique_ptr<Setup> setup;
+};
+
+// Every size for one server count. All security modes' servers run at once, and each round times
+// every (security mode, implementation) pair once, in an order that rotates from round to round:
+// drift in the load of this shared machine then falls on all pairs alike, and the ratios the bar
+// reads (ronde / grpc, tls / plain) compare runs made side by side.
+void measure(const Options& options, std::vector<Configuration>& configurations, int servers, Results& results) {
   const bool with_ronde = ronde::bench::contains(options.impls, "ronde");
   const bool with_grpc = ronde::bench::contains(options.impls, "grpc");
   for (const std::size_t bytes : options.sizes) {
@@ -203,55 +214,66 @@ void measure(const Options& options, Setup& setup, int servers, int security, Re
     std::vector<float> out(elements, -1.0f);  // touched: no page faults inside the timing
     std::vector<std::byte> raw_out(bytes, std::byte{1});
     const std::string name = "model-" + std::to_string(bytes);
-    if (with_ronde) setup.client().declare(name, ronde::Tensor::of(values)).get();
-
     const int iters = iterations(options, bytes);
     const int warmup = options.warmup.value_or(1);
-    Measured& measured = results[Case{servers, bytes, security}];
-    measured.iters = iters;
-    for (int iter = 0; iter < warmup + iters; ++iter) {
-      const bool timed = iter >= warmup;
-      auto run_ronde = [&] {
-        if (!with_ronde) return;
-        const double start = now_seconds();
-        setup.client().push(name, ronde::Tensor::of(gradient)).get();
-        const double pushed = now_seconds();
-        setup.client().pull(name, ronde::Tensor::of(out)).get();
-        if (!timed) return;
-        measured.impls["ronde"].push.push_back(pushed - start);
-        measured.impls["ronde"].pull.push_back(now_seconds() - pushed);
-      };
-      auto run_grpc = [&] {
-        if (!with_grpc) return;
-        const double start = now_seconds();
-        setup.raw_upload(std::as_bytes(std::span(gradient)));
-        const double uploaded = now_seconds();
-        setup.raw_download(raw_out);
-        if (!timed) return;
-        measured.impls["grpc"].push.push_back(uploaded - start);
-        measured.impls["grpc"].pull.push_back(now_seconds() - uploaded);
-      };
-      if (iter % 2 == 0) {
-        run_ronde();
-        run_grpc();
-      } else {
-        run_grpc();
-        run_ronde();
+
+    // One timed push+pull (or upload+download) of one configuration; `timed` false: warm-up.
+    std::vector<std::function<void(bool)>> runs;
+    for (Configuration& configuration : configurations) {
+      Setup& setup = *configuration.setup;
+      Measured& measured = results[Case{servers, bytes, configuration.security}];
+      measured.iters = iters;
+      if (with_ronde) {
+        setup.client().declare(name, ronde::Tensor::of(values)).get();
+        runs.push_back([&setup, &measured, &name, &gradient, &out](bool timed) {
+          const double start = now_seconds();
+          setup.client().push(name, ronde::Tensor::of(gradient)).get();
+          const double pushed = now_seconds();
+          setup.client().pull(name, ronde::Tensor::of(out)).get();
+          if (!timed) return;
+          measured.impls["ronde"].push.push_back(pushed - start);
+          measured.impls["ronde"].pull.push_back(now_seconds() - pushed);
+        });
+      }
+      if (with_grpc) {
+        runs.push_back([&setup, &measured, &gradient, &raw_out](bool timed) {
+          const double start = now_seconds();
+          setup.raw_upload(std::as_bytes(std::span(gradient)));
+          const double uploaded = now_seconds();
+          setup.raw_download(raw_out);
+          if (!timed) return;
+          measured.impls["grpc"].push.push_back(uploaded - start);
+          measured.impls["grpc"].pull.push_back(now_seconds() - uploaded);
+        });
       }
     }
+    for (int iter = 0; iter < warmup + iters; ++iter) {
+      for (std::size_t j = 0; j < runs.size(); ++j) runs[(j + static_cast<std::size_t>(iter)) % runs.size()](iter >= warmup);
+    }
+
     if (with_ronde && options.optimizer == "sum" && options.mode == "async") {
       const float expected = static_cast<float>(warmup + iters);
-      for (const std::size_t i : {std::size_t{0}, elements / 2, elements - 1}) {
-        if (out[i] != expected) {
-          throw std::runtime_error(name + ": value " + std::to_string(i) + " is " + std::to_string(out[i]) +
-                                   " after " + std::to_string(warmup + iters) + " pushes of 1");
+      for (Configuration& configuration : configurations) {
+        configuration.setup->client().pull(name, ronde::Tensor::of(out)).get();
+        for (const std::size_t i : {std::size_t{0}, elements / 2, elements - 1}) {
+          if (out[i] != expected) {
+            throw std::runtime_error(name + " (" + security_modes()[static_cast<std::size_t>(configuration.security)].name +
+                                     "): value " + std::to_string(i) + " is " + std::to_string(out[i]) + " after " +
+                                     std::to_string(warmup + iters) + " pushes of 1");
+          }
         }
       }
     }
-    std::fprintf(stderr, "[ps] %d server%s, %-5s %9s: done\n", servers, servers == 1 ? "" : "s",
-                 security_modes()[static_cast<std::size_t>(security)].name.c_str(),
+    std::fprintf(stderr, "[ps] %d server%s %9s: done\n", servers, servers == 1 ? "" : "s",
                  ronde::bench::human_bytes(bytes).c_str());
   }
+}
+
+// The tails of every configuration's server logs, for an error report.
+std::string all_logs(const std::vector<Configuration>& configurations) {
+  std::string logs;
+  for (const Configuration& configuration : configurations) logs += configuration.setup->logs();
+  return logs;
 }
 
 }  // namespace
@@ -283,6 +305,7 @@ int main(int argc, char** argv) {
     const std::string certs = certificates(options, work);
     const auto& modes = security_modes();
     for (const int servers : options.servers) {
+      std::vector<Configuration> configurations;
       for (std::size_t security = 0; security < modes.size(); ++security) {
         if (!ronde::bench::contains(options.security, modes[security].name)) continue;
         std::fprintf(stderr, "[ps] %d server%s, %s: starting the servers\n", servers, servers == 1 ? "" : "s",
@@ -300,12 +323,12 @@ int main(int argc, char** argv) {
         setup_options.work = work;
         setup_options.self = self;
         setup_options.server_binary = options.server_binary;
-        Setup setup(setup_options);
-        try {
-          measure(options, setup, servers, static_cast<int>(security), results);
-        } catch (const std::exception& error) {
-          throw std::runtime_error(std::string(error.what()) + "\nronde-ps-server logs:\n" + setup.logs());
-        }
+        configurations.push_back({static_cast<int>(security), std::make_unique<Setup>(setup_options)});
+      }
+      try {
+        measure(options, configurations, servers, results);
+      } catch (const std::exception& error) {
+        throw std::runtime_error(std::string(error.what()) + "\nronde-ps-server logs:\n" + all_logs(configurations));
       }
     }
     const ReportContext context{options.mode, options.optimizer, options.partition_bytes, options.chunk_bytes,
