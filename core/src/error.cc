@@ -14,6 +14,7 @@ std::string_view to_string(ErrorCode code) {
     case ErrorCode::AlreadyExists: return "AlreadyExists";
     case ErrorCode::Cancelled: return "Cancelled";
     case ErrorCode::Corrupt: return "Corrupt";
+    case ErrorCode::ResourceExhausted: return "ResourceExhausted";
     case ErrorCode::Internal: return "Internal";
   }
   return "Unknown";

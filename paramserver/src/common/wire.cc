@@ -54,6 +54,7 @@ void throw_if_failed(const grpc::Status& status, std::string_view server, std::s
     case grpc::StatusCode::DEADLINE_EXCEEDED: code = ErrorCode::Timeout; break;
     case grpc::StatusCode::UNAVAILABLE: code = ErrorCode::Unavailable; break;
     case grpc::StatusCode::CANCELLED: code = ErrorCode::Cancelled; break;
+    case grpc::StatusCode::RESOURCE_EXHAUSTED: code = ErrorCode::ResourceExhausted; break;
     default: break;
   }
   throw Error(code, std::string(call) + " on parameter server " + std::string(server) + ": " + status.error_message());

@@ -1,5 +1,6 @@
 // The client's internal parts on their own: the retained-push log (what is replayed after a server
-// restart), the per-tensor job lanes, the backoff, and sparse-row grouping.
+// restart), the per-tensor job lanes, the backoff, sparse-row grouping, and the mapping of server
+// statuses to ronde errors.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -14,6 +15,8 @@
 #include "client/retry.h"
 #include "client/rows.h"
 #include "client/thread_pool.h"
+#include "common/wire.h"
+#include "ronde/core/error.h"
 
 namespace ronde::ps::client {
 namespace {
@@ -251,3 +254,38 @@ TEST(Rows, GatheredPerServerInTheCallersOrder) {
 
 }  // namespace
 }  // namespace ronde::ps::client
+
+namespace ronde::ps {
+namespace {
+
+// Every gRPC status the servers send maps to the ronde::ErrorCode the client's documentation
+// promises, and the message names the call and the server.
+TEST(WireErrors, ServerStatusesMapToTheDocumentedErrorCodes) {
+  const std::vector<std::pair<grpc::StatusCode, ErrorCode>> cases = {
+      {grpc::StatusCode::INVALID_ARGUMENT, ErrorCode::InvalidArgument},
+      {grpc::StatusCode::FAILED_PRECONDITION, ErrorCode::InvalidArgument},
+      {grpc::StatusCode::NOT_FOUND, ErrorCode::NotFound},
+      {grpc::StatusCode::UNAUTHENTICATED, ErrorCode::Unauthenticated},
+      {grpc::StatusCode::PERMISSION_DENIED, ErrorCode::Unauthenticated},
+      {grpc::StatusCode::DEADLINE_EXCEEDED, ErrorCode::Timeout},
+      {grpc::StatusCode::UNAVAILABLE, ErrorCode::Unavailable},
+      {grpc::StatusCode::CANCELLED, ErrorCode::Cancelled},
+      {grpc::StatusCode::RESOURCE_EXHAUSTED, ErrorCode::ResourceExhausted},
+      {grpc::StatusCode::INTERNAL, ErrorCode::Internal},
+  };
+  for (const auto& [status, code] : cases) {
+    try {
+      wire::throw_if_failed(grpc::Status(status, "the server's words"), "127.0.0.1:7070", "Push of 'w'");
+      ADD_FAILURE() << "status " << status << " did not throw";
+    } catch (const Error& error) {
+      EXPECT_EQ(error.code(), code) << "status " << status;
+      EXPECT_NE(error.message().find("Push of 'w' on parameter server 127.0.0.1:7070: the server's words"),
+                std::string::npos)
+          << error.message();
+    }
+  }
+  EXPECT_NO_THROW(wire::throw_if_failed(grpc::Status::OK, "127.0.0.1:7070", "Push of 'w'"));
+}
+
+}  // namespace
+}  // namespace ronde::ps

@@ -21,6 +21,7 @@ enum class ErrorCode {
   AlreadyExists,    // a create-only write found the key already there
   Cancelled,        // the operation was abandoned (shutdown, or a newer request replaced it)
   Corrupt,          // data failed a checksum or format check
+  ResourceExhausted,  // memory (or another resource) ran out, here or on a server
   Internal,         // a bug in ronde or an underlying library
 };
 
