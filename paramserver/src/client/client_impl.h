@@ -18,6 +18,12 @@
 //    the new process's first push is then dropped as its duplicate: one update, not two.)
 // INITIAL pushes carry sequence 0: they are idempotent (ignored once the values are set) and stay
 // outside the sequence of gradients.
+//
+// A push job advances the cursors when it starts; if any of its pushes fails, they all go back to
+// where the job found them (push_or_rewind), and the next push re-uses those steps and sequences.
+// A server that took the failed push (its acknowledgement was lost) sees the sequence again and
+// acknowledges the new push as its duplicate; one that did not takes the new push. Either way each
+// step is applied once, and the client's steps match every server's.
 #pragma once
 
 #include <chrono>
@@ -32,6 +38,7 @@
 
 #include "client/connection.h"
 #include "client/job_queue.h"
+#include "client/push_record.h"
 #include "client/thread_pool.h"
 #include "ronde/core/logging.h"
 #include "ronde/ps/client.h"
@@ -124,6 +131,12 @@ struct Client::Impl {
                            bool waits);
   void pull_partition(const client::DenseTensor& tensor, const Partition& partition, std::int64_t step, Tensor out,
                       std::chrono::milliseconds timeout);
+  // One push task of a job that advanced `cursors` from `before` (client.h, FAILED PUSHES): pushes
+  // `record` to server `index`; when that fails, puts every cursor back to `before` (guarded by
+  // `mutex`) and rethrows, so the next push of the tensor or table carries the same steps and
+  // sequences.
+  void push_or_rewind(std::uint32_t index, const client::PushRecord& record, std::vector<client::Cursor>& cursors,
+                      const std::vector<client::Cursor>& before);
 };
 
 }  // namespace ronde::ps

@@ -47,6 +47,15 @@ std::shared_ptr<grpc::Channel> make_channel(const std::string& address, const Cl
 
 std::string short_id(const std::string& incarnation) { return incarnation.empty() ? "(none)" : incarnation; }
 
+// The earlier of `deadline` and `timeout` from now.
+Connection::Clock::time_point within(std::chrono::milliseconds timeout, Connection::Clock::time_point deadline) {
+  return std::min(Connection::Clock::now() + timeout, deadline);
+}
+
+grpc::Status deadline_exceeded(const std::string& what) {
+  return {grpc::StatusCode::DEADLINE_EXCEEDED, "the deadline passed while " + what};
+}
+
 }  // namespace
 
 Connection::Connection(std::uint32_t index, const ClientOptions& options, const Logger& log)
@@ -59,9 +68,9 @@ Connection::Connection(std::uint32_t index, const ClientOptions& options, const 
 
 Connection::~Connection() = default;
 
-std::unique_ptr<grpc::ClientContext> Connection::new_context(std::chrono::milliseconds timeout) const {
+std::unique_ptr<grpc::ClientContext> Connection::new_context(Clock::time_point deadline) const {
   auto context = std::make_unique<grpc::ClientContext>();
-  context->set_deadline(std::chrono::system_clock::now() + timeout);
+  context->set_deadline(std::chrono::system_clock::now() + (deadline - Clock::now()));
   security::add_call_token(*context, options_.tls, options_.token);
   return context;
 }
@@ -69,7 +78,7 @@ std::unique_ptr<grpc::ClientContext> Connection::new_context(std::chrono::millis
 v1::StatusReply Connection::connect() {
   Backoff backoff(options_.initial_backoff, options_.max_backoff, options_.retry_budget);
   for (;;) {
-    const grpc::Status status = pass_gate();
+    const grpc::Status status = pass_gate(Clock::now() + options_.call_timeout);
     if (status.ok()) return this->status();
     if (!is_retryable(status) || !backoff.wait()) fail(status, "Status", backoff.failures());
     mark_suspect();
@@ -96,16 +105,22 @@ void Connection::remember_declare(const v1::DeclareRequest& request) {
   declares_[{request.tensor(), request.partition()}] = request;
 }
 
-grpc::Status Connection::pass_gate() {
+grpc::Status Connection::pass_gate(Clock::time_point deadline) {
   std::unique_lock lock(mutex_);
   for (;;) {
     if (!suspect_ && !verifying_ && channel_->GetState(false) == GRPC_CHANNEL_READY) return grpc::Status::OK;
     if (verifying_) {
-      // Wait for the verification in progress and share its outcome (a failure sends every waiter
-      // back to its own backoff rather than into a second Status call at once).
+      // Wait (until this attempt's deadline) for the verification in progress and share its
+      // outcome: a failure sends every waiter back to its own backoff rather than into a second
+      // Status call at once, except a verification that ran out of time, which a waiter with time
+      // left takes over.
       const std::uint64_t round = verification_;
-      verified_.wait(lock, [&] { return verification_ != round; });
-      if (!last_verification_.ok()) return last_verification_;
+      if (!verified_.wait_until(lock, deadline, [&] { return verification_ != round; })) {
+        return deadline_exceeded("waiting for another call's check of the server (and its replay of up to " +
+                                 std::to_string(retained_.size()) + " retained pushes after a restart)");
+      }
+      const bool out_of_time = last_verification_.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
+      if (!last_verification_.ok() && !(out_of_time && Clock::now() < deadline)) return last_verification_;
       continue;
     }
     verifying_ = true;
@@ -113,7 +128,7 @@ grpc::Status Connection::pass_gate() {
     grpc::Status outcome;
     std::exception_ptr error;
     try {
-      outcome = verify();
+      outcome = verify(deadline);
     } catch (const Error& failure) {
       error = std::current_exception();
       outcome = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, failure.message());
@@ -151,10 +166,10 @@ void Connection::check_identity(const v1::StatusReply& reply) const {
   }
 }
 
-grpc::Status Connection::verify() {
+grpc::Status Connection::verify(Clock::time_point deadline) {
   v1::StatusReply reply;
   {
-    auto context = new_context(options_.call_timeout);
+    auto context = new_context(within(options_.call_timeout, deadline));
     const grpc::Status status = stub_->Status(context.get(), v1::StatusRequest{}, &reply);
     if (!status.ok()) return status;
   }
@@ -181,7 +196,7 @@ grpc::Status Connection::verify() {
       log_.warn("parameter server ", address_, " restarted (incarnation ", short_id(previous), " -> ",
                 short_id(reply.incarnation()), "): replaying ", retained_count(), " pushes it may not have");
     }
-    if (grpc::Status status = replay(reply.incarnation()); !status.ok()) return status;
+    if (grpc::Status status = replay(reply, deadline); !status.ok()) return status;
   }
   std::lock_guard lock(mutex_);
   incarnation_ = reply.incarnation();
@@ -189,7 +204,8 @@ grpc::Status Connection::verify() {
   return grpc::Status::OK;
 }
 
-grpc::Status Connection::replay(const std::string& incarnation) {
+grpc::Status Connection::replay(const v1::StatusReply& restarted, Clock::time_point deadline) {
+  const std::string& incarnation = restarted.incarnation();
   std::vector<v1::DeclareRequest> declares;
   std::vector<std::shared_ptr<const PushRecord>> records;
   {
@@ -203,16 +219,17 @@ grpc::Status Connection::replay(const std::string& incarnation) {
   };
   const auto restarted_again = grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server restarted again during a replay");
   for (const auto& request : declares) {
-    auto context = new_context(options_.call_timeout);
+    auto context = new_context(within(options_.call_timeout, deadline));
     v1::DeclareReply reply;
     const grpc::Status status = stub_->Declare(context.get(), request, &reply);
     if (!status.ok()) return annotate(status, "the Declare of '" + request.tensor() + "'");
     if (reply.incarnation() != incarnation) return restarted_again;
   }
-  // Sync pushes of a later step wait for the other workers' replays of the earlier ones.
-  const auto timeout = options_.wait_timeout;
+  // Each push within its ordinary timeout: sync pushes of a later step wait for the other workers'
+  // replays of the earlier ones.
+  const auto timeout = restarted.mode() == v1::SYNC ? options_.wait_timeout : options_.call_timeout;
   for (const auto& record : records) {
-    auto context = new_context(timeout);
+    auto context = new_context(within(timeout, deadline));
     v1::PushReply reply;
     const grpc::Status status = push_once(*stub_, *context, *record, options_.chunk_bytes, reply);
     if (!status.ok()) return annotate(status, record->describe());
@@ -226,9 +243,10 @@ grpc::Status Connection::replay(const std::string& incarnation) {
 void Connection::call(const std::string& what, std::chrono::milliseconds timeout, const Attempt& attempt) {
   Backoff backoff(options_.initial_backoff, options_.max_backoff, options_.retry_budget);
   for (;;) {
-    grpc::Status status = pass_gate();
+    const auto deadline = Clock::now() + timeout;
+    grpc::Status status = pass_gate(deadline);
     if (status.ok()) {
-      auto context = new_context(timeout);
+      auto context = new_context(deadline);
       std::string incarnation;
       status = attempt(*stub_, *context, incarnation);
       if (status.ok()) {
@@ -243,25 +261,30 @@ void Connection::call(const std::string& what, std::chrono::milliseconds timeout
   }
 }
 
-bool Connection::acknowledged(const PushRecord& record, const v1::PushReply& reply) {
+grpc::Status Connection::acknowledged(const PushRecord& record, const v1::PushReply& reply, Clock::time_point deadline) {
+  const grpc::Status again(grpc::StatusCode::UNAVAILABLE, "acknowledged by another server incarnation");
   std::shared_ptr<const PushRecord> copy;
   {
     std::lock_guard lock(mutex_);
     if (reply.incarnation() != incarnation_) {
       suspect_ = true;
-      return false;
+      return again;
     }
-    if (!status_.checkpointing()) return true;
+    if (!status_.checkpointing()) return grpc::Status::OK;
   }
   copy = record.owned();  // outside the lock: this copies the pushed bytes
   std::unique_lock lock(mutex_);
   // A verification in progress may be replaying to a restarted server from a snapshot of the
   // retained pushes taken before this one is added: wait for its outcome, so that a push the old
   // incarnation acknowledged is either in that replay or (incarnation changed) sent again.
-  verified_.wait(lock, [&] { return !verifying_; });
+  if (!verified_.wait_until(lock, deadline, [&] { return !verifying_; })) {
+    // Unknown whether the restarted server has it: the push fails (client.h, FAILED PUSHES).
+    return deadline_exceeded("waiting for a replay to the restarted server after " + record.describe() +
+                             " was acknowledged by the previous server process");
+  }
   if (reply.incarnation() != incarnation_) {  // a replay ran meanwhile: send it again
     suspect_ = true;
-    return false;
+    return again;
   }
   if (!retained_.add(std::move(copy)) && !warned_retention_) {
     warned_retention_ = true;
@@ -270,20 +293,21 @@ bool Connection::acknowledged(const PushRecord& record, const v1::PushReply& rep
               "server before that checkpoint may lose them");
   }
   retained_.trim(record, reply.durable_sequence());
-  return true;
+  return grpc::Status::OK;
 }
 
 v1::PushReply Connection::push(const PushRecord& record, std::chrono::milliseconds timeout) {
   Backoff backoff(options_.initial_backoff, options_.max_backoff, options_.retry_budget);
   for (;;) {
-    grpc::Status status = pass_gate();
+    const auto deadline = Clock::now() + timeout;
+    grpc::Status status = pass_gate(deadline);
     if (status.ok()) {
-      auto context = new_context(timeout);
+      auto context = new_context(deadline);
       v1::PushReply reply;
       status = push_once(*stub_, *context, record, options_.chunk_bytes, reply);
       if (status.ok()) {
-        if (acknowledged(record, reply)) return reply;
-        status = grpc::Status(grpc::StatusCode::UNAVAILABLE, "acknowledged by another server incarnation");
+        status = acknowledged(record, reply, deadline);
+        if (status.ok()) return reply;
       }
     }
     if (!is_retryable(status)) fail(status, record.describe(), backoff.failures() + 1);

@@ -16,6 +16,13 @@
 // is sent again after the gate (the server deduplicates it), so an acknowledgement that raced with
 // a replay is never lost.
 //
+// DEADLINES. The Status check and the replay run within the deadline of the attempt that found the
+// connection suspect (each replayed call also within its own ordinary timeout), and the calls
+// waiting at the gate wait at most until their own attempts' deadlines. A replay that does not
+// finish in time ends with DEADLINE_EXCEEDED: the attempt that ran it, and the waiting ones whose
+// deadlines have passed, fail with Error(Timeout) naming the server; a waiting call with time left
+// verifies (and replays) again itself. Nothing waits without a deadline.
+//
 // A restarted server can only be reached over a new connection, and the gate lets a call through
 // without a Status check only while the channel is READY on the connection that check used, so a
 // push reaches a restarted server before its replay only if the old connection dropped and a new
@@ -32,6 +39,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include <grpcpp/grpcpp.h>
 
@@ -49,6 +57,8 @@ inline constexpr std::size_t kMaxRetainedBytesPerServer = std::size_t{2} << 30;
 
 class Connection {
  public:
+  using Clock = std::chrono::steady_clock;
+
   // `options` and `log` must outlive the connection. The channel is created here; nothing is sent.
   Connection(std::uint32_t index, const ClientOptions& options, const Logger& log);
   ~Connection();
@@ -67,11 +77,13 @@ class Connection {
   using Attempt = std::function<grpc::Status(Stub& stub, grpc::ClientContext& context, std::string& incarnation)>;
   // Runs attempts through the gate until one succeeds against the trusted incarnation, retrying
   // UNAVAILABLE within the retry budget; otherwise throws the ronde::Error for the last status,
-  // naming `what` and the server. Each attempt gets `timeout` as its deadline.
+  // naming `what` and the server. Each attempt, its passage through the gate (a Status check, a
+  // replay) included, gets `timeout` as its deadline.
   void call(const std::string& what, std::chrono::milliseconds timeout, const Attempt& attempt);
 
   // Pushes `record` (which must stay valid until this returns) exactly once: retried with its own
   // sequence, retained after its acknowledgement while the server checkpoints. Returns the reply.
+  // Deadlines and failures as call().
   v1::PushReply push(const PushRecord& record, std::chrono::milliseconds timeout);
 
   // Remembers a successful Declare (by tensor and partition) for replays after restarts.
@@ -81,16 +93,20 @@ class Connection {
   std::size_t retained_count() const;
 
  private:
-  std::unique_ptr<grpc::ClientContext> new_context(std::chrono::milliseconds timeout) const;
-  // OK when calls may proceed; else the status of the failed Status check or replay.
-  grpc::Status pass_gate();
-  // Status, and a replay when the incarnation changed. Runs on one thread at a time.
-  grpc::Status verify();
-  grpc::Status replay(const std::string& incarnation);
+  // A context whose deadline is `deadline`, with the token.
+  std::unique_ptr<grpc::ClientContext> new_context(Clock::time_point deadline) const;
+  // OK when calls may proceed; else the status of the failed Status check or replay, or
+  // DEADLINE_EXCEEDED when `deadline` (the attempt's) passed while waiting for another thread's.
+  grpc::Status pass_gate(Clock::time_point deadline);
+  // Status, and a replay when the incarnation changed, all before `deadline`. Runs on one thread at
+  // a time.
+  grpc::Status verify(Clock::time_point deadline);
+  grpc::Status replay(const v1::StatusReply& restarted, Clock::time_point deadline);
   void check_identity(const v1::StatusReply& reply) const;
   void mark_suspect();
-  // Records an acknowledged push: false when another incarnation acknowledged it (send it again).
-  bool acknowledged(const PushRecord& record, const v1::PushReply& reply);
+  // Records an acknowledged push: OK, UNAVAILABLE when another incarnation acknowledged it (send it
+  // again), DEADLINE_EXCEEDED when `deadline` passed waiting for a verification in progress.
+  grpc::Status acknowledged(const PushRecord& record, const v1::PushReply& reply, Clock::time_point deadline);
   [[noreturn]] void fail(const grpc::Status& status, const std::string& what, int attempts) const;
 
   const std::uint32_t index_;

@@ -88,6 +88,7 @@ Phase Client::Impl::push_phase(std::shared_ptr<DenseTensor> tensor, Tensor gradi
     const std::size_t element = dtype_size(placement.dtype);
     std::lock_guard lock(mutex);
     --tensor->pending_pushes;
+    const auto before = std::make_shared<const std::vector<Cursor>>(tensor->cursors);
     for (const Partition& partition : placement.partitions) {
       Cursor& cursor = tensor->cursors[partition.index];
       PushRecord record;
@@ -101,14 +102,25 @@ Phase Client::Impl::push_phase(std::shared_ptr<DenseTensor> tensor, Tensor gradi
       record.length = partition.length;
       record.values = bytes_of(gradient).subspan(partition.offset * element, partition.length * element);
       tasks.emplace_back(
-          [this, tensor, record, partition, out] {
-            server(partition.server).push(record, push_timeout());
+          [this, tensor, record, partition, out, before] {
+            push_or_rewind(partition.server, record, tensor->cursors, *before);
             if (out) pull_partition(*tensor, partition, record.step + 1, *out, pull_timeout());
           },
           pushes_wait() || (out && pulls_wait()));
     }
     return tasks;
   };
+}
+
+void Client::Impl::push_or_rewind(std::uint32_t index, const PushRecord& record, std::vector<Cursor>& cursors,
+                                  const std::vector<Cursor>& before) {
+  try {
+    server(index).push(record, push_timeout());
+  } catch (...) {
+    std::lock_guard lock(mutex);
+    cursors = before;
+    throw;
+  }
 }
 
 void Client::Impl::pull_partition(const DenseTensor& tensor, const Partition& partition, std::int64_t step, Tensor out,

@@ -17,16 +17,11 @@ void RetainedLog::erase_front(std::deque<Entry>& stream) {
 
 bool RetainedLog::add(std::shared_ptr<const PushRecord> record) {
   auto& stream = streams_[key_of(*record)];
-  // Replace a record of the same sequence (an acknowledgement seen twice), else append in order.
-  auto same = std::find_if(stream.begin(), stream.end(), [&](const Entry& entry) {
+  // Keep a record of the same sequence (what the server applied under it), else insert in order.
+  const bool held = std::any_of(stream.begin(), stream.end(), [&](const Entry& entry) {
     return entry.record->kind == record->kind && entry.record->sequence == record->sequence;
   });
-  if (same != stream.end()) {
-    bytes_ -= same->record->value_bytes();
-    bytes_ += record->value_bytes();
-    same->record = std::move(record);
-    return true;
-  }
+  if (held) return true;
   bytes_ += record->value_bytes();
   auto position = std::find_if(stream.begin(), stream.end(), [&](const Entry& entry) {
     return entry.record->kind == v1::GRADIENT && entry.record->sequence > record->sequence;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "ronde/core/error.h"
 #include "ronde/core/tensor.h"
@@ -33,20 +34,44 @@ std::uint64_t ShardMap::splitmix64(std::uint64_t x) {
   return z ^ (z >> 31);
 }
 
-TensorPlacement ShardMap::place(std::string_view name, DType dtype, const std::vector<std::int64_t>& shape) const {
-  if (name.empty()) throw Error(ErrorCode::InvalidArgument, "a parameter-server tensor needs a non-empty name");
+namespace {
+
+// The element count of `shape` and its size in bytes. Error(InvalidArgument) naming the tensor and
+// its shape for a negative dimension, or when either count does not fit in 64 bits (a zero
+// dimension anywhere makes an empty tensor, however large the others).
+std::pair<std::uint64_t, std::uint64_t> checked_size(std::string_view name, DType dtype,
+                                                     const std::vector<std::int64_t>& shape) {
+  auto refuse = [&](const std::string& why) {
+    throw Error(ErrorCode::InvalidArgument, "tensor '" + std::string(name) + "' of shape " + shape_to_string(shape) +
+                                                " (" + std::string(to_string(dtype)) + ") " + why);
+  };
+  bool empty = false;
+  for (const std::int64_t dim : shape) {
+    if (dim < 0) refuse("has a negative dimension");
+    empty = empty || dim == 0;
+  }
+  if (empty) return {0, 0};
   std::uint64_t elements = 1;
   for (const std::int64_t dim : shape) {
-    if (dim < 0) {
-      throw Error(ErrorCode::InvalidArgument,
-                  "tensor '" + std::string(name) + "' has a negative dimension in shape " + shape_to_string(shape));
+    if (__builtin_mul_overflow(elements, static_cast<std::uint64_t>(dim), &elements)) {
+      refuse("has more than 2^64 elements");
     }
-    elements *= static_cast<std::uint64_t>(dim);
   }
+  std::uint64_t bytes = 0;
+  if (__builtin_mul_overflow(elements, static_cast<std::uint64_t>(dtype_size(dtype)), &bytes)) {
+    refuse("has " + std::to_string(elements) + " elements, more than 2^64 bytes");
+  }
+  return {elements, bytes};
+}
+
+}  // namespace
+
+TensorPlacement ShardMap::place(std::string_view name, DType dtype, const std::vector<std::int64_t>& shape) const {
+  if (name.empty()) throw Error(ErrorCode::InvalidArgument, "a parameter-server tensor needs a non-empty name");
+  const auto [elements, bytes] = checked_size(name, dtype, shape);
 
   TensorPlacement placement{std::string(name), dtype, shape, {}};
   const std::uint64_t hash = fnv1a64(name);
-  const std::uint64_t bytes = elements * dtype_size(dtype);
   if (bytes <= partition_bytes_) {
     placement.partitions.push_back({0, 0, elements, static_cast<std::uint32_t>(hash % servers_)});
     return placement;

@@ -2,6 +2,7 @@
 // every server (an empty batch where no row lives), so that each server sees every step of a
 // table: sync mode completes a step once every worker pushed it.
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <string>
 
@@ -23,6 +24,18 @@ using client::require_cpu;
 using client::Table;
 using client::Task;
 
+namespace {
+
+// Whether `tensor` holds exactly `count` rows of `width` elements (a product beyond 64 bits never
+// does: it must not wrap into a match).
+bool holds_rows(const Tensor& tensor, std::size_t count, std::uint64_t width) {
+  std::uint64_t elements = 0;
+  return !__builtin_mul_overflow(static_cast<std::uint64_t>(count), width, &elements) &&
+         static_cast<std::uint64_t>(tensor.numel()) == elements;
+}
+
+}  // namespace
+
 // ---- sparse rows -------------------------------------------------------------------------------
 
 std::future<void> Client::declare_rows(std::string name, DType dtype, std::int64_t row_width, RowOptions options) {
@@ -30,6 +43,10 @@ std::future<void> Client::declare_rows(std::string name, DType dtype, std::int64
   if (name.empty()) throw Error(ErrorCode::InvalidArgument, "declare_rows: a sparse table needs a non-empty name");
   if (row_width <= 0) {
     throw Error(ErrorCode::InvalidArgument, "declare_rows of '" + name + "': row_width " + std::to_string(row_width) + " is not positive");
+  }
+  if (static_cast<std::uint64_t>(row_width) > UINT64_MAX / dtype_size(dtype)) {
+    throw Error(ErrorCode::InvalidArgument, "declare_rows of '" + name + "': rows of " + std::to_string(row_width) + " " +
+                                                std::string(to_string(dtype)) + " elements take more than 2^64 bytes");
   }
   std::shared_ptr<Table> table;
   {
@@ -96,7 +113,7 @@ std::future<void> Client::push_rows(std::string_view name, std::span<const std::
   auto table = impl.table(name);
   require_cpu(rows, "push_rows", name);
   const auto width = static_cast<std::uint64_t>(table->row_width);
-  if (rows.dtype() != table->dtype || static_cast<std::uint64_t>(rows.numel()) != ids.size() * width) {
+  if (rows.dtype() != table->dtype || !holds_rows(rows, ids.size(), width)) {
     throw Error(ErrorCode::InvalidArgument, "push_rows of '" + std::string(name) + "': " + std::to_string(ids.size()) +
                                                 " ids need " + std::string(to_string(table->dtype)) + "[" +
                                                 std::to_string(ids.size()) + ", " + std::to_string(width) + "] rows, got " +
@@ -114,6 +131,7 @@ std::future<void> Client::push_rows(std::string_view name, std::span<const std::
     std::vector<Task> tasks;
     std::lock_guard lock(impl.mutex);
     --table->pending_pushes;
+    const auto before = std::make_shared<const std::vector<Cursor>>(table->cursors);
     for (std::uint32_t s = 0; s < batches.size(); ++s) {
       Cursor& cursor = table->cursors[s];
       PushRecord record;
@@ -127,7 +145,8 @@ std::future<void> Client::push_rows(std::string_view name, std::span<const std::
       record.ids = batches[s]->ids;
       record.values = batches[s]->values;
       record.owner = batches[s];
-      tasks.emplace_back([&impl, record, s] { impl.server(s).push(record, impl.push_timeout()); }, impl.pushes_wait());
+      tasks.emplace_back([&impl, table, record, s, before] { impl.push_or_rewind(s, record, table->cursors, *before); },
+                         impl.pushes_wait());
     }
     return tasks;
   };
@@ -139,7 +158,7 @@ std::future<void> Client::pull_rows(std::string_view name, std::span<const std::
   auto table = impl.table(name);
   require_cpu(out, "pull_rows", name);
   const auto width = static_cast<std::uint64_t>(table->row_width);
-  if (out.dtype() != table->dtype || static_cast<std::uint64_t>(out.numel()) != ids.size() * width) {
+  if (out.dtype() != table->dtype || !holds_rows(out, ids.size(), width)) {
     throw Error(ErrorCode::InvalidArgument, "pull_rows of '" + std::string(name) + "': " + std::to_string(ids.size()) +
                                                 " ids need " + std::string(to_string(table->dtype)) + "[" +
                                                 std::to_string(ids.size()) + ", " + std::to_string(width) + "] rows, got " +

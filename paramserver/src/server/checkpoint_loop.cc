@@ -1,5 +1,6 @@
 #include "server/checkpoint_loop.h"
 
+#include <algorithm>
 #include <chrono>
 #include <iomanip>
 #include <sstream>
@@ -47,6 +48,7 @@ void CheckpointLoop::run() {
   const double seconds = core_.options.checkpoint_every_seconds;
   const auto period = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   Clock::time_point next_timed = Clock::now() + period;
+  std::chrono::milliseconds retry_delay{0};  // zero until a save fails
   std::unique_lock<std::mutex> lock(mutex_);
   while (!stopping_) {
     if (seconds > 0) {
@@ -60,9 +62,17 @@ void CheckpointLoop::run() {
     const char* why = requested_ ? "steps" : "interval";
     requested_ = false;
     lock.unlock();
-    save_and_log(why);
+    const bool saved = save_and_log(why);
     lock.lock();
     if (seconds > 0) next_timed = Clock::now() + period;
+    if (saved) {
+      retry_delay = std::chrono::milliseconds{0};
+      continue;
+    }
+    // Requests that arrive meanwhile stay pending and are served after the backoff.
+    retry_delay = retry_delay.count() == 0 ? kFirstRetryDelay : std::min(retry_delay * 2, kMaxRetryDelay);
+    core_.log.warn("next checkpoint attempt in ", retry_delay.count() / 1000.0, " s at the earliest");
+    wake_.wait_for(lock, retry_delay, [&] { return stopping_; });
   }
 }
 

@@ -1,10 +1,14 @@
 // When the server checkpoints: a background thread saves when a unit has advanced
 // --checkpoint-every-steps versions since the last checkpoint (request()) or every
 // --checkpoint-every-seconds, skipping saves when nothing changed; stop(true) saves a final one.
-// Each save is logged (step, bytes, time) or, when it fails, logged as an error and retried at
-// the next trigger; the server keeps serving either way.
+// Each save is logged (step, bytes, time) or, when it fails, logged as an error with the reason
+// and retried at the next trigger: the step count runs from the last COMMITTED checkpoint (a failed
+// save does not restart it), the interval from the last attempt. After a failure the next attempt
+// waits a backoff (1 s, doubling to 30 s, back to none after a success), so storage that stays
+// broken is tried a few times a minute, not once per push. The server keeps serving either way.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -33,6 +37,10 @@ class CheckpointLoop {
  private:
   void run();
   bool save_and_log(const char* why);
+
+  // The wait after a failed save before the next attempt.
+  static constexpr std::chrono::milliseconds kFirstRetryDelay{1000};
+  static constexpr std::chrono::milliseconds kMaxRetryDelay{30'000};
 
   ServerCore& core_;
   StateCheckpointer state_;

@@ -55,7 +55,8 @@ class DensePartition {
   // ---- guarded by mutex ----
   bool initialized = false;              // worker 0's initial values arrived
   std::uint64_t version = 0;             // updates applied (sync: completed steps)
-  std::uint64_t checkpointed_version = 0;  // version in the last checkpoint snapshot
+  // The version the last committed checkpoint holds (while a save runs: the one it is saving).
+  std::uint64_t checkpointed_version = 0;
   WorkerLedger ledger;
 
   // The operations (the caller holds mutex). `data` is length() elements of the dtype.

@@ -62,10 +62,12 @@ void pull_call(ServerCore& core, grpc::ServerContext& context, const v1::PullReq
           return "the slowest worker to push " + std::to_string(step - tau) + " steps of " + layout.name() +
                  " (it has pushed " + std::to_string(partition->ledger.slowest()) + ")";
         });
-    for (std::size_t i = 0; i < chunks.size(); ++i) {
-      const std::size_t offset = i * kSendChunkBytes;
-      chunks[i].set_data(partition->values() + offset, std::min(kSendChunkBytes, bytes - offset));
-    }
+    allocating(who + " (copying its values)", bytes, [&] {
+      for (std::size_t i = 0; i < chunks.size(); ++i) {
+        const std::size_t offset = i * kSendChunkBytes;
+        chunks[i].set_data(partition->values() + offset, std::min(kSendChunkBytes, bytes - offset));
+      }
+    });
     version = partition->version;
   }
 

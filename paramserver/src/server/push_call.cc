@@ -106,7 +106,7 @@ void push_call(ServerCore& core, grpc::ServerContext& context, grpc::ServerReade
   }
 
   const std::size_t bytes = partition->layout().bytes();
-  BufferPool::Lease staging(core.buffers, bytes);
+  BufferPool::Lease staging = allocating(who + " (staging its data)", bytes, [&] { return BufferPool::Lease(core.buffers, bytes); });
   receive(context, reader, staging.data(), bytes, who);
 
   CallWait wait(context, core.stopping);
@@ -138,7 +138,7 @@ void push_call(ServerCore& core, grpc::ServerContext& context, grpc::ServerReade
     if (!ledger.is_duplicate(worker, header.sequence())) {
       if (sync) {
         check_sync_step(*partition, worker, header.step(), who);
-        partition->accumulate(staging.data());
+        allocating(who + " (the step's sum)", partition->layout().bytes(), [&] { partition->accumulate(staging.data()); });
         ledger.contributed[worker] = true;
         ledger.take(worker, header.sequence(), step);
         if (ledger.contributors() == core.options.workers) {

@@ -140,7 +140,8 @@ Registry::Declared<DensePartition> Registry::declare_dense(const v1::DeclareRequ
     if (auto held = existing()) return {held, false};
   }
   // Allocate outside the lock (partitions can be large), then insert unless another declare won.
-  auto created = std::make_shared<DensePartition>(layout, options_);
+  auto created = allocating(who + ": the values of " + layout.describe() + " (and their gradient and optimizer state)",
+                            layout.bytes(), [&] { return std::make_shared<DensePartition>(layout, options_); });
   std::unique_lock lock(mutex_);
   if (auto held = existing()) return {held, false};
   dense_.emplace(std::make_pair(layout.tensor, layout.partition), created);

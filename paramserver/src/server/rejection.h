@@ -3,6 +3,8 @@
 // rejected request leaves the server exactly as it was.
 #pragma once
 
+#include <cstdint>
+#include <new>
 #include <string>
 
 #include <grpcpp/grpcpp.h>
@@ -22,6 +24,19 @@ struct Rejection {
 }
 [[noreturn]] inline void reject(grpc::StatusCode code, std::string message) {
   throw Rejection{code, std::move(message)};
+}
+
+// Runs `allocate` and turns its std::bad_alloc into a RESOURCE_EXHAUSTED refusal naming `who` (the
+// request, which names its tensor) and the `bytes` it asked for. `allocate` must leave the state
+// as it was, or consistent, when it throws; the server then keeps serving.
+template <class Allocate>
+decltype(auto) allocating(const std::string& who, std::uint64_t bytes, Allocate&& allocate) {
+  try {
+    return allocate();
+  } catch (const std::bad_alloc&) {
+    reject(grpc::StatusCode::RESOURCE_EXHAUSTED,
+           who + ": the server is out of memory (it could not allocate " + std::to_string(bytes) + " bytes)");
+  }
 }
 
 }  // namespace ronde::ps::server

@@ -5,6 +5,7 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <vector>
 
 #include "common/wire.h"
@@ -45,6 +46,25 @@ void check_rows_header(const ServerCore& core, const SparseTable& table, const v
   if (header.step() < 0) reject(who + ": a step cannot be negative");
 }
 
+// Creates the rows of `ids` that do not exist yet (the caller holds the table's lock), counting the
+// change; RESOURCE_EXHAUSTED naming the request and the bytes when they cannot be allocated (the
+// rows created before that stay: they hold their initial values).
+void ensure_rows(ServerCore& core, SparseTable& table, std::span<const std::int64_t> ids, const std::string& who) {
+  const std::size_t before = table.row_count();
+  auto count_created = [&] {
+    if (table.row_count() > before) core.changes.fetch_add(1);
+  };
+  try {
+    allocating(who + " (creating the values of up to " + std::to_string(ids.size()) +
+                   " rows, and their gradients and optimizer state)",
+               ids.size() * table.layout().row_bytes(), [&] { table.ensure_rows(ids); });
+  } catch (...) {
+    count_created();
+    throw;
+  }
+  count_created();
+}
+
 struct ReceivedRows {
   std::vector<std::int64_t> ids;
   std::unique_ptr<std::byte[]> values;
@@ -53,9 +73,11 @@ struct ReceivedRows {
 ReceivedRows receive_rows(grpc::ServerContext& context, grpc::ServerReader<v1::RowsChunk>& reader,
                           const TableLayout& layout, std::uint64_t rows, const std::string& who) {
   ReceivedRows received;
-  received.ids.reserve(rows);
   const std::size_t row_bytes = layout.row_bytes();
-  received.values.reset(new std::byte[std::max<std::size_t>(rows * row_bytes, 1)]);
+  allocating(who + " (staging its rows)", rows * row_bytes, [&] {
+    received.ids.reserve(rows);
+    received.values.reset(new std::byte[std::max<std::size_t>(rows * row_bytes, 1)]);
+  });
   v1::RowsChunk chunk;
   while (reader.Read(&chunk)) {
     if (chunk.has_header()) reject(who + ": a second header in one PushRows stream");
@@ -121,6 +143,9 @@ void push_rows_call(ServerCore& core, grpc::ServerContext& context, grpc::Server
       });
   const bool taken = !ledger.is_duplicate(worker, header.sequence());
   if (taken) {
+    // The rows first, so that running out of memory refuses the push before anything is summed or
+    // updated (rows start from their init rule: creating them early changes no value).
+    ensure_rows(core, *table, rows.ids, who);
     if (sync) {
       check_sync_step(*table, worker, step, who);
       table->accumulate(rows.ids, rows.values.get());
@@ -169,7 +194,9 @@ void pull_rows_call(ServerCore& core, grpc::ServerContext& context, const v1::Pu
   const auto tau = static_cast<std::int64_t>(core.options.staleness);
   const std::vector<std::int64_t> ids(request.ids().begin(), request.ids().end());
   const std::size_t row_bytes = layout.row_bytes();
-  std::unique_ptr<std::byte[]> copy(new std::byte[std::max<std::size_t>(ids.size() * row_bytes, 1)]);
+  std::unique_ptr<std::byte[]> copy = allocating(who + " (copying its rows)", ids.size() * row_bytes, [&] {
+    return std::unique_ptr<std::byte[]>(new std::byte[std::max<std::size_t>(ids.size() * row_bytes, 1)]);
+  });
   {
     CallWait wait(context, core.stopping);
     std::unique_lock<std::mutex> lock(table->mutex);
@@ -193,7 +220,7 @@ void pull_rows_call(ServerCore& core, grpc::ServerContext& context, const v1::Pu
           }
           return "the slowest worker to push " + std::to_string(step - tau) + " steps of " + layout.name();
         });
-    if (table->ensure_rows(ids) > 0) core.changes.fetch_add(1);
+    ensure_rows(core, *table, ids, who);
     table->copy_rows(ids, copy.get());
   }
 

@@ -57,7 +57,7 @@ class SparseTable {
   std::condition_variable changed;
   // ---- guarded by mutex ----
   std::uint64_t version = 0;  // async: pushes applied; sync: completed steps
-  std::uint64_t checkpointed_version = 0;
+  std::uint64_t checkpointed_version = 0;  // as DensePartition's
   WorkerLedger ledger;
 
   // The operations (the caller holds mutex). `values` holds ids.size() rows.

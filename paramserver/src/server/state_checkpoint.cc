@@ -1,5 +1,6 @@
 #include "server/state_checkpoint.h"
 
+#include <algorithm>
 #include <mutex>
 #include <vector>
 
@@ -27,8 +28,61 @@ Context single_process_context(const Logger& log, const Environment& no_variable
 
 std::string aggregation_name(Aggregation aggregation) { return aggregation == Aggregation::Mean ? "mean" : "sum"; }
 
+// One unit's part in a save (StateCheckpointer::save): taken with the unit's lock held.
+template <class Unit>
+struct Snapshot {
+  std::shared_ptr<Unit> unit;
+  std::vector<std::uint64_t> sequences;  // the ledger's last sequences the snapshot holds
+  std::uint64_t committed_version;       // checkpointed_version before this save
+
+  // The checkpoint holding the snapshot is committed: its sequences are durable.
+  void committed() const {
+    std::lock_guard<std::mutex> lock(unit->mutex);
+    auto& durable = unit->ledger.durable_sequence;
+    for (std::size_t w = 0; w < durable.size(); ++w) durable[w] = std::max(durable[w], sequences[w]);
+  }
+  // The save failed: the last committed checkpoint holds the version it held before.
+  void failed() const {
+    std::lock_guard<std::mutex> lock(unit->mutex);
+    unit->checkpointed_version = committed_version;
+  }
+};
+
+// Takes `unit`'s snapshot record (the caller holds its lock) and moves its checkpointed_version to
+// the version the snapshot holds.
+template <class Unit>
+Snapshot<Unit> snapshot_of(const std::shared_ptr<Unit>& unit) {
+  Snapshot<Unit> snapshot{unit, unit->ledger.last_sequence, unit->checkpointed_version};
+  unit->checkpointed_version = unit->version;
+  return snapshot;
+}
+
 [[noreturn]] void incompatible(const std::string& uri, const std::string& what) {
   throw Error(ErrorCode::InvalidArgument, "the checkpoint in " + uri + " " + what);
+}
+
+// The consistency settings are part of the state: versions, ledgers and partly pushed sync sums
+// mean something only under the mode (and, in sync mode, the aggregation; in stale mode, the
+// staleness bound) they were made with. A restart that changes any of them is refused: there is no
+// override (start a new job from the saved values instead).
+void check_consistency_settings(const std::string& uri, const nlohmann::json& record, const ServerOptions& options) {
+  const auto mode = field<std::string>(record, "mode");
+  if (mode != to_string(options.mode)) {
+    incompatible(uri, "was made in mode " + mode + ", but --mode is " + std::string(to_string(options.mode)) +
+                          ": restart with --mode " + mode + " or use a fresh checkpoint URI");
+  }
+  const auto aggregation = field<std::string>(record, "aggregation");
+  if (options.mode == Mode::Sync && aggregation != aggregation_name(options.aggregation)) {
+    incompatible(uri, "was made with --aggregate " + aggregation + ", but --aggregate is " +
+                          aggregation_name(options.aggregation) + ": restart with --aggregate " + aggregation +
+                          " or use a fresh checkpoint URI");
+  }
+  const auto staleness = field<std::uint32_t>(record, "staleness");
+  if (options.mode == Mode::BoundedStaleness && staleness != options.staleness) {
+    incompatible(uri, "was made with --staleness " + std::to_string(staleness) + ", but --staleness is " +
+                          std::to_string(options.staleness) + ": restart with --staleness " +
+                          std::to_string(staleness) + " or use a fresh checkpoint URI");
+  }
 }
 
 }  // namespace
@@ -103,17 +157,9 @@ std::optional<StateCheckpointer::Restored> StateCheckpointer::restore() {
   if (const auto optimizer = field<std::string>(record, "optimizer"); optimizer != options.optimizer) {
     incompatible(uri_, "holds the state of optimizer '" + optimizer + "', but --optimizer is '" + options.optimizer + "'");
   }
+  check_consistency_settings(uri_, record, options);
   const auto dense_records = field<nlohmann::json>(record, "dense");
   const auto table_records = field<nlohmann::json>(record, "tables");
-  if (options.mode != Mode::Sync) {
-    bool partial = false;
-    for (const auto& unit : dense_records) partial = partial || field<bool>(unit, "has_accumulator");
-    for (const auto& unit : table_records) partial = partial || field<std::int64_t>(unit, "summed_rows") > 0;
-    if (partial) {
-      incompatible(uri_, "holds partly pushed sync steps, but this server runs in " + std::string(to_string(options.mode)) +
-                             " mode: restart it with --mode sync");
-    }
-  }
 
   // Second pass: every tensor, into units built from the record.
   checkpoint::CheckpointState state;
@@ -174,22 +220,23 @@ std::optional<StateCheckpointer::Saved> StateCheckpointer::save() {
                            {"aggregation", aggregation_name(options.aggregation)},
                            {"dense", nlohmann::json::array()},
                            {"tables", nlohmann::json::array()}};
-  // What each unit's snapshot holds, to mark durable once the checkpoint is committed.
-  std::vector<std::pair<std::shared_ptr<DensePartition>, std::vector<std::uint64_t>>> dense_sequences;
-  std::vector<std::pair<std::shared_ptr<SparseTable>, std::vector<std::uint64_t>>> table_sequences;
+  // Per unit, what its snapshot holds (sequences, marked durable once the checkpoint is committed)
+  // and the version of its last committed checkpoint. A unit's checkpointed_version moves to the
+  // snapshot at once, so that pushes during the save do not ask for another one; a failed save
+  // moves it back, so that the step trigger keeps counting from the last COMMITTED checkpoint.
+  std::vector<Snapshot<DensePartition>> dense_snapshots;
+  std::vector<Snapshot<SparseTable>> table_snapshots;
   const auto partitions = core_.registry.partitions();
   for (std::size_t k = 0; k < partitions.size(); ++k) {
     std::lock_guard<std::mutex> lock(partitions[k]->mutex);
     record["dense"].push_back(partitions[k]->save(state, "dense/" + std::to_string(k)));
-    partitions[k]->checkpointed_version = partitions[k]->version;
-    dense_sequences.emplace_back(partitions[k], partitions[k]->ledger.last_sequence);
+    dense_snapshots.push_back(snapshot_of(partitions[k]));
   }
   const auto tables = core_.registry.tables();
   for (std::size_t k = 0; k < tables.size(); ++k) {
     std::lock_guard<std::mutex> lock(tables[k]->mutex);
     record["tables"].push_back(tables[k]->save(state, "table/" + std::to_string(k)));
-    tables[k]->checkpointed_version = tables[k]->version;
-    table_sequences.emplace_back(tables[k], tables[k]->ledger.last_sequence);
+    table_snapshots.push_back(snapshot_of(tables[k]));
   }
   state.user_json = record.dump();
   Saved saved;
@@ -197,17 +244,17 @@ std::optional<StateCheckpointer::Saved> StateCheckpointer::save() {
   for (const auto& tensor : state.tensors()) saved.bytes += tensor.tensor.nbytes();
   saved.units = partitions.size() + tables.size();
 
-  checkpointer_->save(step, state);
+  try {
+    checkpointer_->save(step, state);
+  } catch (...) {
+    for (auto& snapshot : dense_snapshots) snapshot.failed();
+    for (auto& snapshot : table_snapshots) snapshot.failed();
+    throw;
+  }
   last_step_ = step;
   saved_changes_ = changes;
-
-  auto mark_durable = [](auto& unit, const std::vector<std::uint64_t>& sequences) {
-    std::lock_guard<std::mutex> lock(unit->mutex);
-    auto& durable = unit->ledger.durable_sequence;
-    for (std::size_t w = 0; w < durable.size(); ++w) durable[w] = std::max(durable[w], sequences[w]);
-  };
-  for (auto& [unit, sequences] : dense_sequences) mark_durable(unit, sequences);
-  for (auto& [unit, sequences] : table_sequences) mark_durable(unit, sequences);
+  for (auto& snapshot : dense_snapshots) snapshot.committed();
+  for (auto& snapshot : table_snapshots) snapshot.committed();
   saved.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return saved;
 }

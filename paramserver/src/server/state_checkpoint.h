@@ -43,8 +43,10 @@ class StateCheckpointer {
     std::uint64_t max_version = 0;
   };
   // Restores the newest valid checkpoint into the (empty) registry; nullopt when there is none.
-  // A checkpoint written for another shard index or count, another worker count or optimizer is
-  // Error(InvalidArgument) saying so; a damaged one that the checkpointer cannot skip, its error.
+  // A checkpoint written for another shard index or count, another worker count or optimizer, or
+  // another consistency mode (or, in sync mode, aggregation; in stale mode, staleness bound) is
+  // Error(InvalidArgument) naming both values; a damaged one that the checkpointer cannot skip, its
+  // error.
   std::optional<Restored> restore();
 
   struct Saved {
@@ -54,7 +56,9 @@ class StateCheckpointer {
     std::size_t units = 0;
   };
   // Saves the current state and marks what it holds durable; nullopt when nothing changed since
-  // the last checkpoint. Throws the save's error (the server keeps serving). Not concurrent.
+  // the last checkpoint. Throws the save's error (the server keeps serving); every unit's
+  // checkpointed_version is then back at its last committed checkpoint's, so the step trigger
+  // fires as if the failed save had not been tried. Not concurrent.
   std::optional<Saved> save();
 
   const std::string& uri() const { return uri_; }

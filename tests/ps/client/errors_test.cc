@@ -116,5 +116,71 @@ TEST(ClientErrors, ServerListMustMatchTheServers) {
   EXPECT_TRUE(contains(workers.message(), "workers")) << workers.message();
 }
 
+// A push that fails leaves the tensor's step where it was (client.h, FAILED PUSHES). Here worker
+// 0's sync push of step 1 times out (worker 1 has not pushed step 0, so the server cannot take it);
+// once worker 1 has, worker 0's next push carries step 1 again and is accepted, and training goes on
+// with exactly one update per step. The same for a sparse table's rows.
+TEST(ClientErrors, FailedPushLeavesTheStepSoTheNextPushIsAccepted) {
+  ServerGroup servers(1, {"--workers", "2", "--mode", "sync", "--aggregate", "sum", "--optimizer", "sum"});
+  ClientOptions impatient = client_options(servers.addresses(), 0, 2);
+  impatient.wait_timeout = std::chrono::milliseconds(800);  // sync pushes wait up to this long
+  Client w0(impatient);
+  Client w1(client_options(servers.addresses(), 1, 2));
+  std::vector<float> values0(3, 0.0f), values1(3, 0.0f);
+  w0.declare("w", Tensor::of(values0)).get();
+  w1.declare("w", Tensor::of(values1)).get();
+  std::vector<float> ones(3, 1.0f), tens(3, 10.0f);
+
+  w0.push("w", Tensor::of(ones)).get();  // step 0
+  const Error timeout = expect_error([&] { w0.push("w", Tensor::of(ones)).get(); });  // step 1
+  EXPECT_EQ(timeout.code(), ErrorCode::Timeout) << timeout.message();
+  EXPECT_TRUE(contains(timeout.message(), servers[0].address())) << timeout.message();
+  EXPECT_EQ(w0.step("w"), 1);
+  w1.push("w", Tensor::of(tens)).get();  // worker 1's step 0 completes step 0
+  w0.push("w", Tensor::of(ones)).get();  // step 1 again: accepted
+  EXPECT_EQ(w0.step("w"), 2);
+  w1.push_pull("w", Tensor::of(tens), Tensor::of(values1)).get();  // step 1 completes
+  w0.pull("w", Tensor::of(values0)).get();
+  EXPECT_EQ(values0, std::vector<float>(3, 22.0f)) << servers.logs();
+  EXPECT_EQ(values1, values0);
+
+  w0.declare_rows("emb", DType::F32, 2).get();
+  w1.declare_rows("emb", DType::F32, 2).get();
+  const std::vector<std::int64_t> ids = {5};
+  std::vector<float> row_ones(2, 1.0f), row_tens(2, 10.0f), pulled(2, 0.0f);
+  auto rows = [](std::vector<float>& row) { return Tensor(row.data(), DType::F32, {1, 2}); };
+  w0.push_rows("emb", ids, rows(row_ones)).get();  // step 0
+  EXPECT_EQ(expect_error([&] { w0.push_rows("emb", ids, rows(row_ones)).get(); }).code(), ErrorCode::Timeout);
+  EXPECT_EQ(w0.step("emb"), 1);
+  w1.push_rows("emb", ids, rows(row_tens)).get();
+  w0.push_rows("emb", ids, rows(row_ones)).get();  // step 1 again: accepted
+  w1.push_rows("emb", ids, rows(row_tens)).get();
+  w1.pull_rows("emb", ids, rows(pulled)).get();
+  EXPECT_EQ(pulled, std::vector<float>(2, 22.0f)) << servers.logs();
+}
+
+// Shapes whose size does not fit in 64 bits are refused on the caller's thread, naming the tensor
+// and its shape, before anything is sent (declare() throws; it does not return a future).
+TEST(ClientErrors, HugeShapesAreRefusedBeforeAnythingIsSent) {
+  ServerGroup servers(1, {"--workers", "1", "--mode", "async", "--optimizer", "sum"});
+  Client client(client_options(servers.addresses(), 0, 1));
+  float dummy = 0;
+  // 2^62 elements: the count fits in an int64, its 2^64 bytes of f32 do not.
+  const Error dense = expect_error([&] { client.declare("huge", Tensor(&dummy, DType::F32, {1LL << 31, 1LL << 31})); });
+  EXPECT_EQ(dense.code(), ErrorCode::InvalidArgument);
+  EXPECT_TRUE(contains(dense.message(), "'huge'") && contains(dense.message(), "[2147483648,2147483648]"))
+      << dense.message();
+  // Rows of 2^62 f32 elements: 2^64 bytes each.
+  const Error rows = expect_error([&] { client.declare_rows("wide", DType::F32, 1LL << 62); });
+  EXPECT_EQ(rows.code(), ErrorCode::InvalidArgument);
+  EXPECT_TRUE(contains(rows.message(), "'wide'") && contains(rows.message(), "4611686018427387904")) << rows.message();
+  // Nothing reached the server, and the client still works.
+  EXPECT_EQ(expect_error([&] { client.step("wide"); }).code(), ErrorCode::NotFound);
+  std::vector<float> values = {1, 2};
+  client.declare("w", Tensor::of(values)).get();
+  EXPECT_EQ(client.step("w"), 0);
+  EXPECT_EQ(servers[0].log_tail().find("huge"), std::string::npos) << servers[0].log_tail();
+}
+
 }  // namespace
 }  // namespace ronde::ps::testing

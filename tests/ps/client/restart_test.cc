@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "client_fixture.h"
+#include "ronde/core/error.h"
 
 namespace ronde::ps::testing {
 namespace {
@@ -136,6 +137,58 @@ TEST(ClientRestart, WorkerRestartContinuesFromTheServersStep) {
     for (std::int64_t step = 0; step < steps; ++step) expected += grad_of(0, step) + grad_of(1, step);
     EXPECT_EQ(values, std::vector<float>(4, expected)) << "worker " << worker << "\n" << servers.logs();
   });
+}
+
+// A replay that cannot finish does not block the calls behind it: worker 0's replayed push of step 1
+// waits for worker 1's replay of step 0, and worker 1 makes no call. Worker 0's calls to the
+// restarted server (the one running the replay and the one waiting for it) fail within their own
+// deadlines (call_timeout), with Error(Timeout) naming the server, instead of waiting for the
+// replay's pushes (wait_timeout each). Once worker 1 calls again, both replays finish and the
+// values are exact.
+TEST(ClientRestart, AReplayThatCannotFinishFailsTheCallsWithinTheirDeadlines) {
+  using namespace std::chrono_literals;
+  TempDir checkpoints;
+  ServerGroup servers(1, {"--workers", "2", "--mode", "sync", "--aggregate", "sum", "--optimizer", "sum",
+                          "--checkpoint", checkpoints.path(), "--checkpoint-every-steps", "1000"});
+  ClientOptions options0 = client_options(servers.addresses(), 0, 2);
+  options0.call_timeout = 1500ms;
+  options0.wait_timeout = 30s;
+  Client w0(options0);
+  Client w1(client_options(servers.addresses(), 1, 2));
+  std::vector<float> values0 = {1, 1}, values1(2, 0.0f);
+  w0.declare("w", Tensor::of(values0)).get();
+  w1.declare("w", Tensor::of(values1)).get();
+  std::vector<float> g0 = {1, 2}, g1 = {10, 20};
+  w0.push("w", Tensor::of(g0)).get();
+  w1.push("w", Tensor::of(g1)).get();  // step 0 complete
+  w0.push("w", Tensor::of(g0)).get();  // worker 0's half of step 1: acknowledged, not durable
+  const std::string address = servers[0].address();
+  servers[0].stop(SIGKILL);
+  servers[0].start();  // from no checkpoint: the clients must replay everything
+
+  std::vector<float> v(1, 0.0f), u(1, 0.0f);
+  const auto started = std::chrono::steady_clock::now();
+  auto first = w0.declare("v", Tensor::of(v));  // finds the restart and replays
+  std::this_thread::sleep_for(200ms);
+  auto second = w0.declare("u", Tensor::of(u));  // waits for that replay
+  for (auto* future : {&first, &second}) {
+    try {
+      future->get();
+      ADD_FAILURE() << "a call behind an unfinishable replay succeeded";
+    } catch (const Error& error) {
+      EXPECT_EQ(error.code(), ErrorCode::Timeout) << error.message();
+      EXPECT_NE(error.message().find(address), std::string::npos) << error.message();
+    }
+  }
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  EXPECT_LT(elapsed, 8s) << "the calls waited for the replay's pushes, not their own deadlines\n" << servers.logs();
+
+  run_workers(2, [&](std::uint32_t worker) {
+    if (worker == 0) w0.pull("w", Tensor::of(values0)).get();  // step 2, after both replays
+    else w1.push_pull("w", Tensor::of(g1), Tensor::of(values1)).get();  // worker 1's step 1
+  });
+  EXPECT_EQ(values0, std::vector<float>({23, 45})) << servers.logs();
+  EXPECT_EQ(values1, values0);
 }
 
 }  // namespace

@@ -2,10 +2,12 @@
 // compute identically.
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <map>
 #include <numeric>
 
 #include "ronde/core/error.h"
+#include "ronde/core/tensor.h"
 #include "ronde/ps/shard_map.h"
 
 namespace ronde::ps {
@@ -139,6 +141,31 @@ TEST(ShardMap, RejectsBadArguments) {
     EXPECT_EQ(error.code(), ErrorCode::InvalidArgument);
     EXPECT_NE(error.message().find("'bad'"), std::string::npos) << error.message();
   }
+}
+
+// Element and byte counts that do not fit in 64 bits are refused naming the tensor and its shape
+// (they would otherwise wrap into a small, wrong placement); a zero dimension anywhere is an empty
+// tensor, however large the others.
+TEST(ShardMap, SizesBeyond64BitsAreRefusedNamingTheTensorAndShape) {
+  const ShardMap map(3, 1 << 20);
+  const std::vector<std::vector<std::int64_t>> too_big = {
+      {1LL << 40, 1LL << 40},              // 2^80 elements
+      {1LL << 31, 1LL << 31},              // 2^62 elements, 2^64 bytes of f32
+      {INT64_MAX, 2},                      // 2^64 - 2 elements
+      {1LL << 32, 1LL << 32, 1LL << 32}};  // wraps to exactly 0
+  for (const auto& shape : too_big) {
+    try {
+      map.place("big", DType::F32, shape);
+      ADD_FAILURE() << "no error for shape " << shape_to_string(shape);
+    } catch (const Error& error) {
+      EXPECT_EQ(error.code(), ErrorCode::InvalidArgument);
+      EXPECT_NE(error.message().find("'big'"), std::string::npos) << error.message();
+      EXPECT_NE(error.message().find(shape_to_string(shape)), std::string::npos) << error.message();
+    }
+  }
+  const auto empty = map.place("empty", DType::F32, {1LL << 40, 1LL << 40, 0});
+  ASSERT_EQ(empty.partitions.size(), 1u);
+  EXPECT_EQ(empty.partitions[0].length, 0u);
 }
 
 }  // namespace

@@ -7,6 +7,10 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
 #include "ps/server/server_fixture.h"
 
 namespace ronde::ps::testing {
@@ -173,6 +177,77 @@ TEST(Checkpoints, ARestartMayChangeTheLearningRate) {
   ASSERT_TRUE(server.client->declare(dense_declare("w", {1})).ok());
   ASSERT_TRUE(server.client->push("w", 0, 0, 1, 2, {1}).status.ok());  // 9 - 0.5 * 1
   EXPECT_EQ(server.client->pull("w", 0, 0, 2).values, std::vector<float>({8.5f}));
+}
+
+// A failed save does not push the next step-triggered one back: the step count runs from the last
+// COMMITTED checkpoint, so once storage works again the next version that is --checkpoint-every-steps
+// past it is saved at once (not every-steps versions after the failed attempt). The failure is logged
+// with its reason.
+TEST(Checkpoints, AFailedSaveDoesNotDelayTheNextStepTrigger) {
+  TempDir dir;
+  RunningServer server({"--mode", "async", "--optimizer", "sum", "--checkpoint", dir.file_uri(),
+                        "--checkpoint-every-steps", "2"});
+  RawClient& client = *server.client;
+  ASSERT_TRUE(client.declare(dense_declare("w", {1})).ok());
+  ASSERT_TRUE(client.push("w", 0, 0, 0, 0, {0}, v1::INITIAL).status.ok());
+  // Break the storage: a file where the shard's checkpoint directory goes.
+  const std::filesystem::path shard_dir = std::filesystem::path(dir.path()) / "shard-0";
+  std::filesystem::remove_all(shard_dir);
+  std::ofstream(shard_dir) << "not a directory";
+  ASSERT_TRUE(client.push("w", 0, 0, 0, 1, {1}).status.ok());
+  ASSERT_TRUE(client.push("w", 0, 0, 1, 2, {10}).status.ok());  // version 2: a save is due, and fails
+  const auto deadline = std::chrono::steady_clock::now() + 15s;
+  while (server.process.log_tail().find("next checkpoint attempt in") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+  }
+  const std::string failure_log = server.process.log_tail();
+  ASSERT_NE(failure_log.find("checkpoint failed (steps) to " + dir.file_uri() + "/shard-0: "), std::string::npos)
+      << failure_log;
+  // Storage that stays broken is not retried at once: the first backoff is 1 s.
+  EXPECT_NE(failure_log.find("next checkpoint attempt in 1 s at the earliest"), std::string::npos) << failure_log;
+  // Repair the storage. One more version (3) is 3 past the last committed checkpoint (none): due.
+  std::filesystem::remove(shard_dir);
+  ASSERT_TRUE(client.push("w", 0, 0, 2, 3, {100}).status.ok());
+  EXPECT_TRUE(wait_durable(client, "w", 0, 2, 3, {100})) << server.process.log_tail();
+}
+
+// A checkpoint holds state that only means something under the settings it was made with: a
+// restart with another consistency mode, staleness bound or sync aggregation is refused, naming
+// both values and how to start.
+TEST(Checkpoints, ARestartWithAnotherModeOrAggregationFailsClearly) {
+  TempDir sync_dir;
+  {
+    RunningServer server({"--mode", "sync", "--aggregate", "sum", "--checkpoint", sync_dir.file_uri()});
+    ASSERT_TRUE(server.client->declare(dense_declare("w", {1})).ok());
+    ASSERT_EQ(server.process.stop(SIGTERM), 0);
+  }
+  const BinaryRun mode = run_server_binary({"--listen", "127.0.0.1:0", "--mode", "async", "--checkpoint", sync_dir.file_uri()});
+  EXPECT_EQ(mode.exit_code, 1) << mode.output;
+  EXPECT_NE(mode.output.find("made in mode sync, but --mode is async"), std::string::npos) << mode.output;
+  EXPECT_NE(mode.output.find("restart with --mode sync or use a fresh checkpoint URI"), std::string::npos) << mode.output;
+  const BinaryRun aggregate = run_server_binary({"--listen", "127.0.0.1:0", "--mode", "sync", "--aggregate", "mean",
+                                                 "--checkpoint", sync_dir.file_uri()});
+  EXPECT_EQ(aggregate.exit_code, 1) << aggregate.output;
+  EXPECT_NE(aggregate.output.find("made with --aggregate sum, but --aggregate is mean"), std::string::npos)
+      << aggregate.output;
+
+  TempDir stale_dir;
+  {
+    RunningServer server({"--mode", "stale", "--staleness", "2", "--checkpoint", stale_dir.file_uri()});
+    ASSERT_TRUE(server.client->declare(dense_declare("w", {1})).ok());
+    ASSERT_EQ(server.process.stop(SIGTERM), 0);
+  }
+  const BinaryRun staleness = run_server_binary({"--listen", "127.0.0.1:0", "--mode", "stale", "--staleness", "3",
+                                                 "--checkpoint", stale_dir.file_uri()});
+  EXPECT_EQ(staleness.exit_code, 1) << staleness.output;
+  EXPECT_NE(staleness.output.find("made with --staleness 2, but --staleness is 3"), std::string::npos)
+      << staleness.output;
+  // The same settings restore.
+  RunningServer same({"--mode", "stale", "--staleness", "2", "--checkpoint", stale_dir.file_uri()});
+  v1::StatusReply status;
+  ASSERT_TRUE(same.client->status(status).ok());
+  EXPECT_EQ(status.partitions(), 1u);
 }
 
 }  // namespace

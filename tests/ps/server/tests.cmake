@@ -9,6 +9,7 @@ add_executable(ps_server_tests
   ${CMAKE_CURRENT_LIST_DIR}/optimizers_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/rows_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/checkpoint_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/memory_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/cli_test.cc)
 target_link_libraries(ps_server_tests PRIVATE ronde_ps_test_support ronde::optim GTest::gtest_main)
 ronde_set_warnings(ps_server_tests)

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -34,7 +35,8 @@ int read_port(const std::string& path) {
 
 }  // namespace
 
-pid_t spawn_logged(const std::vector<std::string>& argv_text, const std::string& log_path) {
+pid_t spawn_logged(const std::vector<std::string>& argv_text, const std::string& log_path,
+                   std::size_t address_space_bytes) {
   std::vector<std::string> text = argv_text;
   std::vector<char*> argv;
   for (auto& item : text) argv.push_back(item.data());
@@ -48,6 +50,10 @@ pid_t spawn_logged(const std::vector<std::string>& argv_text, const std::string&
       dup2(log, STDERR_FILENO);
     }
     setenv("GRPC_VERBOSITY", "NONE", 0);
+    if (address_space_bytes > 0) {
+      const rlimit limit{address_space_bytes, address_space_bytes};
+      if (setrlimit(RLIMIT_AS, &limit) != 0) _exit(126);
+    }
     execv(argv[0], argv.data());
     _exit(127);
   }
@@ -73,7 +79,7 @@ void ServerProcess::start(std::chrono::milliseconds timeout) {
   std::vector<std::string> argv = {RONDE_PS_SERVER_BINARY, "--listen", host_ + ":" + std::to_string(port_),
                                    "--port-file", port_file};
   argv.insert(argv.end(), arguments_.begin(), arguments_.end());
-  pid_ = spawn_logged(argv, log_path_);
+  pid_ = spawn_logged(argv, log_path_, address_space_bytes_);
 
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {

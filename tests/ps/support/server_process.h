@@ -13,15 +13,18 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstddef>
 #include <string>
 #include <vector>
 
 namespace ronde::ps::testing {
 
 // Starts `argv` (argv[0]: the program's path) with stdout and stderr appended to `log_path` and
-// GRPC_VERBOSITY=NONE unless set; returns its pid. Throws std::runtime_error if fork fails (an exec
-// failure is the child's exit status 127).
-pid_t spawn_logged(const std::vector<std::string>& argv, const std::string& log_path);
+// GRPC_VERBOSITY=NONE unless set; returns its pid. A non-zero `address_space_bytes` limits the
+// child's address space (RLIMIT_AS), so that allocations beyond it fail instead of exhausting the
+// machine. Throws std::runtime_error if fork fails (an exec failure is the child's exit status 127).
+pid_t spawn_logged(const std::vector<std::string>& argv, const std::string& log_path,
+                   std::size_t address_space_bytes = 0);
 
 class ServerProcess {
  public:
@@ -51,6 +54,8 @@ class ServerProcess {
   std::string log_tail(std::size_t bytes = 4000) const;
   // Arguments for the next start() (e.g. to change --shards before a restart).
   std::vector<std::string>& arguments() { return arguments_; }
+  // Limits the address space of the processes start() starts (0: no limit; see spawn_logged).
+  void limit_address_space(std::size_t bytes) { address_space_bytes_ = bytes; }
 
  private:
   std::vector<std::string> arguments_;
@@ -59,6 +64,7 @@ class ServerProcess {
   std::string log_path_;
   pid_t pid_ = -1;
   int port_ = 0;
+  std::size_t address_space_bytes_ = 0;
 };
 
 }  // namespace ronde::ps::testing

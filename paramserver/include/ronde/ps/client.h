@@ -21,6 +21,13 @@
 //    step - tau steps; async, not at all.
 //  - Pushes of one tensor are sent in order (a push waits for the previous push of the same tensor
 //    to be acknowledged); pushes of different tensors proceed concurrently.
+//  - FAILED PUSHES: a push (or push_rows, or the push of a push_pull) whose future fails leaves the
+//    tensor's step where it was: step(name) is unchanged, and the next push carries the same step
+//    (and the same sequences), so the servers accept it whatever the mode. If the failed push did
+//    reach a server (its acknowledgement was lost, e.g. Error(Unavailable) or Error(Timeout)), that
+//    server takes the next push for a retry of it and keeps the first push's values for the step;
+//    otherwise it applies the next push. Either way every step is applied once. (A push_pull whose
+//    pushes all succeeded but whose pull failed has advanced the step: pull again.)
 //  - EXACTLY ONCE: each push carries (worker, step, sequence); a retried push is deduplicated by the
 //    server, which acknowledges only after applying it. UNAVAILABLE is retried with exponential
 //    backoff and jitter for up to retry_budget, then the future fails with Error(Unavailable)
@@ -28,6 +35,12 @@
 //    client replays the pushes the server acknowledged after its last committed checkpoint (it keeps
 //    them until the server reports them durable, at most 2 GiB per server), so no acknowledged
 //    update is lost or doubled — provided the client is still alive to see the restart.
+//  - DEADLINES: every call attempt has one: call_timeout, or wait_timeout for calls that may wait
+//    for other workers. The replay to a restarted server runs within the deadline of the call that
+//    found the restart, and the calls to that server waiting for it wait at most until their own
+//    deadlines: a replay that cannot finish (e.g. a replayed sync push waiting for a worker that
+//    makes no call) fails them with Error(Timeout) naming the server, never a hang. The next call
+//    to that server replays again (the server drops what it already has).
 //  - Errors: the server's INVALID_ARGUMENT (unknown tensor, dtype or shape mismatch, wrong step,
 //    oversized request) is Error(InvalidArgument) with the server's message, which names the tensor
 //    and both shapes; UNAUTHENTICATED or a refused TLS handshake is Error(Unauthenticated);

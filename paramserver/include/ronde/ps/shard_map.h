@@ -43,7 +43,8 @@ class ShardMap {
   std::uint32_t servers() const { return servers_; }
   std::size_t partition_bytes() const { return partition_bytes_; }
 
-  // Error(InvalidArgument) naming the tensor for an empty name or a negative dimension.
+  // Error(InvalidArgument) naming the tensor for an empty name, and naming it and its shape for a
+  // negative dimension or a size (elements, or bytes) that does not fit in 64 bits.
   TensorPlacement place(std::string_view name, DType dtype, const std::vector<std::int64_t>& shape) const;
   std::uint32_t server_of_row(std::string_view table, std::int64_t row_id) const;
 
