@@ -52,11 +52,30 @@ TEST(Tensor, ViewAndDescription) {
   EXPECT_THROW(ronde::Tensor(data.data(), DType::F32, {2}, ronde::Device::cuda(-1)), Error);
 }
 
+// Element and byte counts never wrap: a shape whose bytes a 64-bit size cannot count is refused,
+// naming the shape; a zero dimension empties the tensor whatever the other dimensions are.
+TEST(Tensor, HugeShapesAreRefusedAndZeroDimensionsEmpty) {
+  float one = 0;
+  const std::int64_t big = std::int64_t{1} << 31;
+  try {
+    ronde::Tensor(&one, DType::F32, {big, big, 4});
+    FAIL() << "a shape of 2^64 elements was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::InvalidArgument);
+    EXPECT_NE(e.message().find("[2147483648,2147483648,4]"), std::string::npos) << e.message();
+  }
+  // 2^61 elements fit an int64, their 2^63 bytes do not.
+  EXPECT_THROW(ronde::Tensor(&one, DType::F64, {std::int64_t{1} << 61}), Error);
+  EXPECT_EQ(ronde::Tensor(&one, DType::U8, {std::int64_t{1} << 62}).nbytes(), std::size_t{1} << 62);
+  EXPECT_EQ(ronde::Tensor(nullptr, DType::F32, {big, big, big, 0}).numel(), 0);
+}
+
 TEST(Error, CodeAndMessage) {
   const Error error(ErrorCode::Mismatch, "tensor 'w' differs on rank 3");
   EXPECT_EQ(error.code(), ErrorCode::Mismatch);
   EXPECT_EQ(error.message(), "tensor 'w' differs on rank 3");
   EXPECT_STREQ(error.what(), "Mismatch: tensor 'w' differs on rank 3");
+  EXPECT_STREQ(Error(ErrorCode::ResourceExhausted, "x").what(), "ResourceExhausted: x");
 }
 
 TEST(Logger, FiltersByLevelAndPrefixesEveryLine) {

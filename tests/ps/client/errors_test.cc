@@ -165,11 +165,12 @@ TEST(ClientErrors, HugeShapesAreRefusedBeforeAnythingIsSent) {
   ServerGroup servers(1, {"--workers", "1", "--mode", "async", "--optimizer", "sum"});
   Client client(client_options(servers.addresses(), 0, 1));
   float dummy = 0;
-  // 2^62 elements: the count fits in an int64, its 2^64 bytes of f32 do not.
+  // 2^62 elements: the count fits in an int64, its 2^64 bytes of f32 do not. No ronde::Tensor can
+  // describe them (core refuses the shape, naming it), so the declare never starts; ShardMap's own
+  // check of such shapes is in shard_map_test.cc.
   const Error dense = expect_error([&] { client.declare("huge", Tensor(&dummy, DType::F32, {1LL << 31, 1LL << 31})); });
   EXPECT_EQ(dense.code(), ErrorCode::InvalidArgument);
-  EXPECT_TRUE(contains(dense.message(), "'huge'") && contains(dense.message(), "[2147483648,2147483648]"))
-      << dense.message();
+  EXPECT_TRUE(contains(dense.message(), "[2147483648,2147483648]")) << dense.message();
   // Rows of 2^62 f32 elements: 2^64 bytes each.
   const Error rows = expect_error([&] { client.declare_rows("wide", DType::F32, 1LL << 62); });
   EXPECT_EQ(rows.code(), ErrorCode::InvalidArgument);
