@@ -3,7 +3,7 @@
 //
 //   build/benchmarks/ps_bench [--sizes 1M,16M,128M] [--servers 1,2] [--security plain,tls,mtls]
 //       [--iters N] [--warmup N] [--quick] [--mode async] [--optimizer sum]
-//       [--partition-bytes 2M] [--chunk-bytes 1M] [--impls ronde,grpc] [--server-binary PATH]
+//       [--partition-bytes 2M] [--chunk-bytes 4M] [--impls ronde,grpc] [--server-binary PATH]
 //       [--certs DIR] [--csv bench-results/ps.csv]
 //
 // scripts/bench.sh ps runs it. For every server count it starts, for each security mode, that many
@@ -74,7 +74,7 @@ struct Options {
   std::string mode = "async";
   std::string optimizer = "sum";
   std::size_t partition_bytes = 2 * MiB;
-  std::size_t chunk_bytes = 1 * MiB;
+  std::size_t chunk_bytes = 4 * MiB;
   std::vector<std::string> impls = {"ronde", "grpc"};
   std::string server_binary = RONDE_PS_SERVER_BINARY;
   std::string certs;
@@ -85,7 +85,7 @@ void print_usage(std::FILE* out) {
   std::fprintf(out,
                "usage: ps_bench [--sizes 1M,16M,128M] [--servers 1,2] [--security plain,tls,mtls]\n"
                "                [--iters N] [--warmup N] [--quick] [--mode async|sync|stale]\n"
-               "                [--optimizer sum|sgd|...] [--partition-bytes 2M] [--chunk-bytes 1M]\n"
+               "                [--optimizer sum|sgd|...] [--partition-bytes 2M] [--chunk-bytes 4M]\n"
                "                [--impls ronde,grpc] [--server-binary PATH] [--certs DIR] [--csv PATH]\n"
                "Push+pull throughput of ronde's parameter server against a bare gRPC stream of the\n"
                "same bytes (the ceiling), plaintext, TLS and mutual TLS, with real server processes.\n");

@@ -5,13 +5,16 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "common/wire.h"
 #include "ronde_ps.grpc.pb.h"
 #include "server/server_core.h"
 
 namespace ronde::ps::server {
 
-// Largest data chunk the server sends (pulls); clients choose their own for pushes.
-inline constexpr std::size_t kSendChunkBytes = std::size_t{1} << 20;
+// Largest data chunk the server sends (pulls): the largest allowed, so that a default-sized
+// partition travels in one message (fewer messages, fewer copies); clients choose their own for
+// pushes.
+inline constexpr std::size_t kSendChunkBytes = wire::kMaxChunkBytes;
 
 void status_call(ServerCore& core, v1::StatusReply& reply);
 void declare_call(ServerCore& core, grpc::ServerContext& context, const v1::DeclareRequest& request,

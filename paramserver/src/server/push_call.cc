@@ -3,14 +3,16 @@
 // Order of checks (nothing changes until the last step):
 //  1. the first message is a header; worker, kind, partition, dtype and length agree with the
 //     partition; the size is within --max-request-bytes; sync steps are plausible;
-//  2. the data is received whole into a staging buffer (a second header, more or less data than
-//     the header says is refused) - the partition is not locked meanwhile;
+//  2. the data is received whole (a second header, more or less data than the header says is
+//     refused) - the partition is not locked meanwhile; one data message carrying all of it is
+//     kept as it is, several are copied into a staging buffer;
 //  3. under the partition's lock: a duplicate (sequence already taken) is acknowledged as such;
 //     a gradient waits for the initial values and, in sync mode, for its step; then it is summed
 //     into the step (sync) or applied (async, bounded staleness) and acknowledged.
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <string>
 
 #include "common/wire.h"
 #include "server/call_wait.h"
@@ -58,20 +60,52 @@ void check_header(const ServerCore& core, const DensePartition& partition, const
   }
 }
 
+// Step 2's result: the pushed bytes. When the stream's one data message carries all of them (the
+// client's chunk size is at least the partition's size, as with the defaults), that message's own
+// buffer is kept: no copy. Otherwise the chunks are copied into a pooled staging buffer.
+class Staged {
+ public:
+  // Never null (an empty partition's push stages nothing).
+  const std::byte* data() const { return data_ != nullptr ? data_ : &empty_; }
+
+  void keep(std::unique_ptr<std::string> whole) {
+    whole_ = std::move(whole);
+    data_ = reinterpret_cast<const std::byte*>(whole_->data());
+  }
+  std::byte* lease(BufferPool& pool, std::size_t bytes, const std::string& who) {
+    lease_ = allocating(who + " (staging its data)", bytes, [&] { return std::make_unique<BufferPool::Lease>(pool, bytes); });
+    data_ = lease_->data();
+    return lease_->data();
+  }
+
+ private:
+  const std::byte* data_ = nullptr;
+  std::byte empty_{};
+  std::unique_ptr<std::string> whole_;
+  std::unique_ptr<BufferPool::Lease> lease_;
+};
+
 // Step 2.
-void receive(grpc::ServerContext& context, grpc::ServerReader<v1::PushChunk>& reader, std::byte* out,
-             std::size_t bytes, const std::string& who) {
+void receive(ServerCore& core, grpc::ServerContext& context, grpc::ServerReader<v1::PushChunk>& reader,
+             std::size_t bytes, const std::string& who, Staged& staged) {
   std::size_t received = 0;
+  std::byte* out = nullptr;  // the pooled buffer, once chunks are copied
   v1::PushChunk chunk;
   while (reader.Read(&chunk)) {
     if (chunk.has_header()) reject(who + ": a second header in one push stream");
-    const std::string& data = chunk.data();
-    if (data.size() > bytes - received) {
-      reject(who + ": more data than the header's length (" + std::to_string(received + data.size()) + " bytes, " +
+    const std::size_t size = chunk.data().size();
+    if (size > bytes - received) {
+      reject(who + ": more data than the header's length (" + std::to_string(received + size) + " bytes, " +
              std::to_string(bytes) + " expected)");
     }
-    std::memcpy(out + received, data.data(), data.size());
-    received += data.size();
+    if (size == 0) continue;
+    if (received == 0 && size == bytes) {
+      staged.keep(std::unique_ptr<std::string>(chunk.release_data()));
+    } else {
+      if (out == nullptr) out = staged.lease(core.buffers, bytes, who);
+      std::memcpy(out + received, chunk.data().data(), size);
+    }
+    received += size;
   }
   if (context.IsCancelled()) reject(grpc::StatusCode::CANCELLED, who + ": cancelled by the client");
   if (received != bytes) {
@@ -106,8 +140,8 @@ void push_call(ServerCore& core, grpc::ServerContext& context, grpc::ServerReade
   }
 
   const std::size_t bytes = partition->layout().bytes();
-  BufferPool::Lease staging = allocating(who + " (staging its data)", bytes, [&] { return BufferPool::Lease(core.buffers, bytes); });
-  receive(context, reader, staging.data(), bytes, who);
+  Staged staging;
+  receive(core, context, reader, bytes, who, staging);
 
   CallWait wait(context, core.stopping);
   std::unique_lock<std::mutex> lock(partition->mutex);

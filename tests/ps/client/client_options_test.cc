@@ -21,7 +21,7 @@ TEST(ClientOptions, DefaultsWithoutVariables) {
   EXPECT_EQ(options.tls.mode, TlsMode::Off);
   EXPECT_TRUE(options.token.empty());
   EXPECT_EQ(options.partition_bytes, std::size_t{2} << 20);
-  EXPECT_EQ(options.chunk_bytes, std::size_t{1} << 20);
+  EXPECT_EQ(options.chunk_bytes, std::size_t{4} << 20);
   EXPECT_EQ(options.threads, 4);
 }
 

@@ -82,8 +82,9 @@ struct ClientOptions {
   std::string token;  // empty: none. RONDE_PS_TOKEN_FILE names a file holding it.
   // Dense tensors larger than this are split into partitions (ShardMap). RONDE_PS_PARTITION_BYTES.
   std::size_t partition_bytes = 2 << 20;
-  // Bytes per streamed message. RONDE_PS_CHUNK_BYTES.
-  std::size_t chunk_bytes = 1 << 20;
+  // Bytes per streamed message (at most 4 MiB). With chunk_bytes >= partition_bytes a partition's
+  // push is one message, which the server keeps without copying it. RONDE_PS_CHUNK_BYTES.
+  std::size_t chunk_bytes = 4 << 20;
   // Deadline of one call that does not wait for other workers. RONDE_PS_CALL_TIMEOUT_S.
   std::chrono::milliseconds call_timeout{60'000};
   // Deadline of a call that waits for other workers (pulls in sync/stale mode, declares waiting for
