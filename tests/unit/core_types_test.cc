@@ -64,7 +64,7 @@ TEST(Tensor, HugeShapesAreRefusedAndZeroDimensionsEmpty) {
     EXPECT_EQ(e.code(), ErrorCode::InvalidArgument);
     EXPECT_NE(e.message().find("[2147483648,2147483648,4]"), std::string::npos) << e.message();
   }
-  // 2^61 elements fit an int64, their 2^63 bytes do not.
+  // 2^61 elements fit an int64, their 2^64 bytes of f64 do not.
   EXPECT_THROW(ronde::Tensor(&one, DType::F64, {std::int64_t{1} << 61}), Error);
   EXPECT_EQ(ronde::Tensor(&one, DType::U8, {std::int64_t{1} << 62}).nbytes(), std::size_t{1} << 62);
   EXPECT_EQ(ronde::Tensor(nullptr, DType::F32, {big, big, big, 0}).numel(), 0);

@@ -21,8 +21,9 @@ enum class ErrorCode {
   AlreadyExists,    // a create-only write found the key already there
   Cancelled,        // the operation was abandoned (shutdown, or a newer request replaced it)
   Corrupt,          // data failed a checksum or format check
-  ResourceExhausted,  // memory (or another resource) ran out, here or on a server
   Internal,         // a bug in ronde or an underlying library
+  ResourceExhausted,  // memory (or another resource) ran out, here or on a server (last: the
+                      // values are stable, ranks exchange them as integers)
 };
 
 std::string_view to_string(ErrorCode code);
