@@ -208,10 +208,25 @@ grpc::Status Connection::replay(const v1::StatusReply& restarted, Clock::time_po
   const std::string& incarnation = restarted.incarnation();
   std::vector<v1::DeclareRequest> declares;
   std::vector<std::shared_ptr<const PushRecord>> records;
+  std::size_t done = 0;  // acknowledged by earlier attempts of this replay
   {
     std::lock_guard lock(mutex_);
-    for (const auto& [key, request] : declares_) declares.push_back(request);
-    records = retained_.in_replay_order();
+    if (replay_incarnation_ != incarnation) {  // a new replay, not the resumption of one
+      replay_incarnation_ = incarnation;
+      replayed_declares_.clear();
+      replayed_pushes_.clear();
+    }
+    done = replayed_declares_.size() + replayed_pushes_.size();
+    for (const auto& [key, request] : declares_) {
+      if (!replayed_declares_.contains(key)) declares.push_back(request);
+    }
+    for (auto& record : retained_.in_replay_order()) {
+      if (!replayed_pushes_.contains(record)) records.push_back(std::move(record));
+    }
+  }
+  if (done > 0) {
+    log_.warn("resuming the replay to parameter server ", address_, " (incarnation ", short_id(incarnation), "): ",
+              declares.size(), " declares and ", records.size(), " pushes left, ", done, " acknowledged before");
   }
   auto annotate = [&](const grpc::Status& status, const std::string& what) {
     return grpc::Status(status.error_code(),
@@ -224,6 +239,8 @@ grpc::Status Connection::replay(const v1::StatusReply& restarted, Clock::time_po
     const grpc::Status status = stub_->Declare(context.get(), request, &reply);
     if (!status.ok()) return annotate(status, "the Declare of '" + request.tensor() + "'");
     if (reply.incarnation() != incarnation) return restarted_again;
+    std::lock_guard lock(mutex_);
+    replayed_declares_.insert({request.tensor(), request.partition()});
   }
   // Each push within its ordinary timeout: sync pushes of a later step wait for the other workers'
   // replays of the earlier ones.
@@ -235,8 +252,13 @@ grpc::Status Connection::replay(const v1::StatusReply& restarted, Clock::time_po
     if (!status.ok()) return annotate(status, record->describe());
     if (reply.incarnation() != incarnation) return restarted_again;
     std::lock_guard lock(mutex_);
+    replayed_pushes_.insert(record);
     retained_.trim(*record, reply.durable_sequence());
   }
+  std::lock_guard lock(mutex_);
+  replay_incarnation_.clear();
+  replayed_declares_.clear();
+  replayed_pushes_.clear();
   return grpc::Status::OK;
 }
 

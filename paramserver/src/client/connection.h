@@ -21,7 +21,10 @@
 // waiting at the gate wait at most until their own attempts' deadlines. A replay that does not
 // finish in time ends with DEADLINE_EXCEEDED: the attempt that ran it, and the waiting ones whose
 // deadlines have passed, fail with Error(Timeout) naming the server; a waiting call with time left
-// verifies (and replays) again itself. Nothing waits without a deadline.
+// verifies (and replays) again itself. Nothing waits without a deadline. A replay that ran out of
+// time is RESUMED by the next one to the same incarnation: the Declares and pushes that
+// incarnation acknowledged are remembered and not sent again, so a replay longer than one deadline
+// completes over several attempts instead of restarting from the first push each time.
 //
 // A restarted server can only be reached over a new connection, and the gate lets a call through
 // without a Status check only while the channel is READY on the connection that check used, so a
@@ -38,6 +41,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -127,6 +131,11 @@ class Connection {
   RetainedLog retained_{kMaxRetainedBytesPerServer};
   bool warned_retention_ = false;
   std::map<std::pair<std::string, std::uint32_t>, v1::DeclareRequest> declares_;
+  // A replay's progress: the incarnation it replays to and what that incarnation acknowledged so
+  // far (cleared when a replay completes or the incarnation changes).
+  std::string replay_incarnation_;
+  std::set<std::pair<std::string, std::uint32_t>> replayed_declares_;
+  std::set<std::shared_ptr<const PushRecord>> replayed_pushes_;
 };
 
 }  // namespace ronde::ps::client

@@ -26,9 +26,10 @@ class RetainedLog {
  public:
   explicit RetainedLog(std::size_t max_bytes) : max_bytes_(max_bytes) {}
 
-  // Keeps an owned record, unless one of the same stream, kind and sequence is kept already: that
-  // one is what the server applied under the sequence (a retry, or a push re-sent after a failure
-  // with other values, is its duplicate). Returns false when the bound forced older records out.
+  // Keeps an owned record, unless one of the same stream, kind and sequence is kept already (a
+  // retry, or a push re-sent after a failure with other values: the server applied one of them
+  // under the sequence and takes the others for its duplicates, so a replay of either is dropped
+  // or applies the sequence once). Returns false when the bound forced older records out.
   bool add(std::shared_ptr<const PushRecord> record);
   // Drops the stream's records that a checkpoint holding sequences <= durable covers.
   void trim(const PushRecord& stream, std::uint64_t durable);

@@ -1,4 +1,5 @@
-// Pull: the values of one dense partition, as a header then data chunks of at most 1 MiB.
+// Pull: the values of one dense partition, as a header then data chunks of at most 4 MiB
+// (kSendChunkBytes).
 // The values are copied under the partition's lock once the mode's condition holds (initial
 // values set; sync: version >= step; bounded staleness: every worker pushed step - tau steps)
 // and streamed without it.

@@ -11,11 +11,17 @@
 #include "common/wire.h"
 #include "server/call_wait.h"
 #include "server/calls.h"
+#include "server/element_ops.h"
 #include "server/rejection.h"
 #include "server/sync_rules.h"
 
 namespace ronde::ps::server {
 namespace {
+
+// Bytes of per-row sums for `rows` rows of `table` (in its accumulator type), for error messages.
+std::uint64_t sum_bytes(const SparseTable& table, std::size_t rows) {
+  return rows * table.layout().row_width * dtype_size(accumulator_dtype(table.layout().dtype));
+}
 
 void check_worker(const ServerCore& core, std::uint32_t worker, const std::string& who) {
   if (worker >= core.options.workers) {
@@ -148,7 +154,8 @@ void push_rows_call(ServerCore& core, grpc::ServerContext& context, grpc::Server
     ensure_rows(core, *table, rows.ids, who);
     if (sync) {
       check_sync_step(*table, worker, step, who);
-      table->accumulate(rows.ids, rows.values.get());
+      allocating(who + " (the step's sums of its rows)", sum_bytes(*table, rows.ids.size()),
+                 [&] { table->accumulate(rows.ids, rows.values.get()); });
       ledger.contributed[worker] = true;
       ledger.take(worker, header.sequence(), step);
       if (ledger.contributors() == core.options.workers) {
@@ -156,7 +163,8 @@ void push_rows_call(ServerCore& core, grpc::ServerContext& context, grpc::Server
         ledger.clear_contributions();
       }
     } else {
-      table->apply(rows.ids, rows.values.get());
+      allocating(who + " (the sums of its rows)", sum_bytes(*table, rows.ids.size()),
+                 [&] { table->apply(rows.ids, rows.values.get()); });
       ledger.take(worker, header.sequence(), step);
     }
   }

@@ -16,6 +16,7 @@ grpc::StatusCode code_of(ErrorCode code) {
     case ErrorCode::Unavailable: return grpc::StatusCode::UNAVAILABLE;
     case ErrorCode::Timeout: return grpc::StatusCode::DEADLINE_EXCEEDED;
     case ErrorCode::Cancelled: return grpc::StatusCode::CANCELLED;
+    case ErrorCode::ResourceExhausted: return grpc::StatusCode::RESOURCE_EXHAUSTED;
     default: return grpc::StatusCode::INTERNAL;
   }
 }

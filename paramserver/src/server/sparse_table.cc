@@ -101,10 +101,21 @@ void SparseTable::copy_rows(std::span<const std::int64_t> ids, std::byte* out) c
 
 void SparseTable::add_to(Sums& sums, std::span<const std::int64_t> ids, const std::byte* values) const {
   const std::size_t acc_bytes = layout_.row_width * dtype_size(accumulator_dtype(layout_.dtype));
+  std::vector<std::int64_t> made;
+  try {
+    made.reserve(ids.size());
+    for (const std::int64_t id : ids) {
+      if (sums.contains(id)) continue;
+      made.push_back(id);
+      sums[id].resize(acc_bytes);
+    }
+  } catch (const std::bad_alloc&) {
+    for (const std::int64_t id : made) sums.erase(id);
+    throw;
+  }
   for (std::size_t i = 0; i < ids.size(); ++i) {
-    auto& sum = sums[ids[i]];
-    if (sum.empty()) sum.resize(acc_bytes);
-    ::ronde::ps::server::accumulate(layout_.dtype, values + i * layout_.row_bytes(), sum.data(), layout_.row_width);
+    ::ronde::ps::server::accumulate(layout_.dtype, values + i * layout_.row_bytes(), sums.at(ids[i]).data(),
+                                    layout_.row_width);
   }
 }
 

@@ -67,7 +67,8 @@ class SparseTable {
   void copy_rows(std::span<const std::int64_t> ids, std::byte* out) const;
   // Async: rows with the same id are summed, then each distinct row is updated once; version + 1.
   void apply(std::span<const std::int64_t> ids, const std::byte* values);
-  // Sync: adds to the step's per-row sums.
+  // Sync: adds to the step's per-row sums. All or nothing: a std::bad_alloc (making the sums of
+  // rows new to this step) leaves the sums as they were.
   void accumulate(std::span<const std::int64_t> ids, const std::byte* values);
   // Sync: each row pushed this step is updated once with its aggregate; version + 1.
   void apply_accumulated();
@@ -83,6 +84,8 @@ class SparseTable {
   struct Row;
   using Sums = std::unordered_map<std::int64_t, std::vector<std::byte>>;  // accumulator-typed rows
   Row& row(std::int64_t id);  // creates
+  // Makes a zero sum for every id of `ids` that has none (all or nothing: on std::bad_alloc the
+  // sums made here are removed again), then adds the rows; the adding allocates nothing.
   void add_to(Sums& sums, std::span<const std::int64_t> ids, const std::byte* values) const;
   void update(std::int64_t id, const std::vector<std::byte>& sum, std::uint32_t divisor);
 

@@ -227,12 +227,26 @@ std::optional<StateCheckpointer::Saved> StateCheckpointer::save() {
   std::vector<Snapshot<DensePartition>> dense_snapshots;
   std::vector<Snapshot<SparseTable>> table_snapshots;
   const auto partitions = core_.registry.partitions();
+  const auto tables = core_.registry.tables();
+  dense_snapshots.reserve(partitions.size());  // no allocation between a snapshot and its record
+  table_snapshots.reserve(tables.size());
+  // Whatever throws from here on (copying the values, the JSON, the save) rolls back every
+  // snapshot taken so far.
+  struct RollBack {
+    std::vector<Snapshot<DensePartition>>& dense;
+    std::vector<Snapshot<SparseTable>>& tables;
+    bool committed = false;
+    ~RollBack() {
+      if (committed) return;
+      for (auto& snapshot : dense) snapshot.failed();
+      for (auto& snapshot : tables) snapshot.failed();
+    }
+  } roll_back{dense_snapshots, table_snapshots};
   for (std::size_t k = 0; k < partitions.size(); ++k) {
     std::lock_guard<std::mutex> lock(partitions[k]->mutex);
     record["dense"].push_back(partitions[k]->save(state, "dense/" + std::to_string(k)));
     dense_snapshots.push_back(snapshot_of(partitions[k]));
   }
-  const auto tables = core_.registry.tables();
   for (std::size_t k = 0; k < tables.size(); ++k) {
     std::lock_guard<std::mutex> lock(tables[k]->mutex);
     record["tables"].push_back(tables[k]->save(state, "table/" + std::to_string(k)));
@@ -244,13 +258,8 @@ std::optional<StateCheckpointer::Saved> StateCheckpointer::save() {
   for (const auto& tensor : state.tensors()) saved.bytes += tensor.tensor.nbytes();
   saved.units = partitions.size() + tables.size();
 
-  try {
-    checkpointer_->save(step, state);
-  } catch (...) {
-    for (auto& snapshot : dense_snapshots) snapshot.failed();
-    for (auto& snapshot : table_snapshots) snapshot.failed();
-    throw;
-  }
+  checkpointer_->save(step, state);
+  roll_back.committed = true;
   last_step_ = step;
   saved_changes_ = changes;
   for (auto& snapshot : dense_snapshots) snapshot.committed();

@@ -183,10 +183,16 @@ TEST(ClientRestart, AReplayThatCannotFinishFailsTheCallsWithinTheirDeadlines) {
   const auto elapsed = std::chrono::steady_clock::now() - started;
   EXPECT_LT(elapsed, 8s) << "the calls waited for the replay's pushes, not their own deadlines\n" << servers.logs();
 
+  // Worker 0's next call resumes its replay where the timed-out one stopped: the Declare and the
+  // pushes (initial values, step 0) the restarted server acknowledged are not sent again.
+  ::testing::internal::CaptureStderr();
   run_workers(2, [&](std::uint32_t worker) {
     if (worker == 0) w0.pull("w", Tensor::of(values0)).get();  // step 2, after both replays
     else w1.push_pull("w", Tensor::of(g1), Tensor::of(values1)).get();  // worker 1's step 1
   });
+  const std::string client_log = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(client_log.find("resuming the replay to parameter server " + address), std::string::npos) << client_log;
+  EXPECT_NE(client_log.find(": 0 declares and 1 pushes left, 3 acknowledged before"), std::string::npos) << client_log;
   EXPECT_EQ(values0, std::vector<float>({23, 45})) << servers.logs();
   EXPECT_EQ(values1, values0);
 }

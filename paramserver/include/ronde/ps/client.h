@@ -40,7 +40,8 @@
 //    found the restart, and the calls to that server waiting for it wait at most until their own
 //    deadlines: a replay that cannot finish (e.g. a replayed sync push waiting for a worker that
 //    makes no call) fails them with Error(Timeout) naming the server, never a hang. The next call
-//    to that server replays again (the server drops what it already has).
+//    to that server resumes the replay where it stopped (nothing the restarted server acknowledged
+//    is sent again), so a replay longer than one deadline still completes over several calls.
 //  - Errors: the server's INVALID_ARGUMENT (unknown tensor, dtype or shape mismatch, wrong step,
 //    oversized request) is Error(InvalidArgument) with the server's message, which names the tensor
 //    and both shapes; UNAUTHENTICATED or a refused TLS handshake is Error(Unauthenticated);
