@@ -1,9 +1,11 @@
 // Restore-latest-valid: a corrupted or missing shard, or a manifest-less prefix, makes restore fall
-// back to the previous checkpoint (with a warning naming what was wrong); debris is cleaned.
+// back to the previous checkpoint (with a warning naming what was wrong); debris is cleaned. The
+// ranks share the verification: each checks its part of the shards.
 #include <gtest/gtest.h>
 
 #include <fstream>
 
+#include "checkpointer/verify.h"
 #include "checkpointer_fixture.h"
 #include "support/thread_ranks.h"
 
@@ -62,6 +64,36 @@ TEST(Fallback, CorruptedShardFallsBackWithWarningNamingTheShard) {
   EXPECT_NE(log.text().find(newest), std::string::npos) << log.text();
   EXPECT_NE(log.text().find(shard_name(1, 0)), std::string::npos) << log.text();
   EXPECT_NE(log.text().find("checksum"), std::string::npos) << log.text();
+}
+
+// Every shard is checked by exactly one of the parts, so ranks that check parts 0..n-1 together
+// find any corrupt shard, and each reads only its share.
+TEST(Fallback, VerificationPartsTogetherCheckEveryShardOnce) {
+  TempRoot root;
+  const std::string newest = save_two(root);
+  auto storage = open_storage(root.uri(), StorageOptions{});
+  const CheckpointId id = parse_checkpoint_key(newest).value();
+  const auto whole = detail::verify_checkpoint(*storage, id);
+  ASSERT_TRUE(whole.manifest.has_value()) << whole.problem;
+  const auto& shards = whole.manifest->shards;
+  ASSERT_GE(shards.size(), 2u);
+  for (std::size_t corrupt = 0; corrupt < shards.size(); ++corrupt) {
+    const auto path = root.path() / newest / shards[corrupt].key;
+    const auto size = std::filesystem::file_size(path);
+    std::filesystem::resize_file(path, size + 1);  // one byte too many
+    for (const std::size_t parts : {std::size_t{1}, std::size_t{2}, std::size_t{3}}) {
+      std::size_t found = 0;
+      for (std::size_t part = 0; part < parts; ++part) {
+        const auto share = detail::verify_checkpoint(*storage, id, part, parts);
+        if (share.problem.empty()) continue;
+        ++found;
+        EXPECT_EQ(part, corrupt % parts);
+        EXPECT_NE(share.problem.find(shards[corrupt].key), std::string::npos) << share.problem;
+      }
+      EXPECT_EQ(found, 1u) << "shard " << corrupt << ", " << parts << " parts";
+    }
+    std::filesystem::resize_file(path, size);
+  }
 }
 
 TEST(Fallback, MissingShardFallsBack) {

@@ -92,7 +92,7 @@ RankReport decode_report(const std::string& text) {
 
 std::string encode(const Outcome& outcome) {
   return json{{"ok", outcome.ok}, {"code", static_cast<int>(outcome.code)}, {"error", outcome.error},
-              {"checkpoint", outcome.checkpoint}}
+              {"checkpoint", outcome.checkpoint}, {"candidates", outcome.candidates}}
       .dump();
 }
 
@@ -100,13 +100,14 @@ Outcome decode_outcome(const std::string& text) {
   return decoding("outcome", [&] {
     const json j = json::parse(text);
     return Outcome{j.at("ok").get<bool>(), static_cast<ErrorCode>(j.at("code").get<int>()),
-                   j.at("error").get<std::string>(), j.at("checkpoint").get<std::string>()};
+                   j.at("error").get<std::string>(), j.at("checkpoint").get<std::string>(),
+                   j.at("candidates").get<std::vector<std::string>>()};
   });
 }
 
 Outcome combine(const std::vector<RankReport>& reports) {
   for (const auto& report : reports) {
-    if (!report.ok) return {false, report.code, "rank " + std::to_string(report.rank) + ": " + report.error, ""};
+    if (!report.ok) return Outcome::failed(report.code, "rank " + std::to_string(report.rank) + ": " + report.error);
   }
   return {};
 }

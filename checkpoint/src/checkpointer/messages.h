@@ -4,11 +4,13 @@
 //   RankReport  rank -> rank 0 after uploading (save) or after loading (restore): success or the
 //               error; for a save the rank's shards, its replicated pieces' checksums (in the order
 //               of its plan) and its per-rank tensors.
-//   Outcome     rank 0 -> every rank: the collective result (and for a restore, which checkpoint).
+//   Outcome     rank 0 -> every rank: the collective result (and for a restore, which checkpoints
+//               there are, and which one is chosen).
 // Decoding a malformed message is Error(Internal): ranks of one build always agree on the format.
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ronde/checkpoint/manifest.h"
@@ -34,6 +36,9 @@ struct Outcome {
   ErrorCode code = ErrorCode::Internal;
   std::string error;
   std::string checkpoint;  // a checkpoint name, or empty
+  std::vector<std::string> candidates;  // restore: the committed checkpoints' names, newest first
+
+  static Outcome failed(ErrorCode code, std::string error) { return {false, code, std::move(error), {}, {}}; }
 };
 
 std::string encode(const RankReport& report);

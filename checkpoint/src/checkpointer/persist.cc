@@ -136,7 +136,7 @@ Outcome decide(Storage& storage, const CheckpointId& id, const Snapshot& snapsho
     create_only.content_type = "application/json";
     storage.put(id.manifest_key(), std::as_bytes(std::span<const char>(json.data(), json.size())), create_only);
   } catch (const Error& error) {
-    return {false, error.code(), "rank 0: " + error.message(), ""};
+    return Outcome::failed(error.code(), "rank 0: " + error.message());
   }
   outcome.checkpoint = id.name();
   return outcome;
@@ -192,9 +192,9 @@ CheckpointId persist(Storage& storage, RootChannel& channel, const Logger& log, 
     try {
       decision = decide(storage, *id, snapshot, encryption, reports);
     } catch (const Error& error) {
-      decision = {false, error.code(), "rank 0: " + error.message(), ""};
+      decision = Outcome::failed(error.code(), "rank 0: " + error.message());
     } catch (const std::exception& error) {
-      decision = {false, ErrorCode::Internal, std::string("rank 0: ") + error.what(), ""};
+      decision = Outcome::failed(ErrorCode::Internal, std::string("rank 0: ") + error.what());
     }
     outcome_text = encode(decision);
   }

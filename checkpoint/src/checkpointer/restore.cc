@@ -15,20 +15,65 @@ Outcome attempt(const std::string& who, Fn&& action) {
   try {
     return action();
   } catch (const Error& error) {
-    return {false, error.code(), who + error.message(), ""};
+    return Outcome::failed(error.code(), who + error.message());
   } catch (const std::exception& error) {
-    return {false, ErrorCode::Internal, who + error.what(), ""};
+    return Outcome::failed(ErrorCode::Internal, who + error.what());
   }
 }
 
-// Step 1 (rank 0).
-Outcome choose(Storage& storage, const Logger& log) {
-  for (const CheckpointId& id : list_committed(storage)) {
-    Verified verified = verify_checkpoint(storage, id);
-    if (verified.manifest) return {true, ErrorCode::Internal, "", id.name()};
-    log.warn("checkpoint ", id.name(), " is not usable, trying an older one: ", verified.problem);
+// Step 1: the committed checkpoints, newest first (rank 0 lists them and sends the list).
+std::vector<std::string> candidates(Storage& storage, RootChannel& channel) {
+  std::string text;
+  if (channel.rank() == 0) {
+    text = encode(attempt("rank 0: ", [&] {
+      Outcome listed;
+      for (const CheckpointId& id : list_committed(storage)) listed.candidates.push_back(id.name());
+      return listed;
+    }));
   }
-  return {};
+  const Outcome listed = decode_outcome(channel.broadcast(std::move(text)));
+  if (!listed.ok) throw Error(listed.code, "restore from " + storage.uri() + " failed: " + listed.error);
+  return listed.candidates;
+}
+
+// Step 1: whether checkpoint `name` is sound. Every rank checks its share of the shards
+// (verify_checkpoint's part `rank` of `size`) and reports to rank 0, which logs a warning naming
+// the first problem found and sends the verdict: the name when every share is sound, empty when
+// the checkpoint is not usable, or the error of a rank whose storage failed.
+Outcome verify_together(Storage& storage, RootChannel& channel, const Logger& log, const std::string& name) {
+  const CheckpointId id = parse_checkpoint_key(name).value();
+  RankReport report;
+  report.rank = channel.rank();
+  try {
+    report.error = verify_checkpoint(storage, id, static_cast<std::size_t>(channel.rank()),
+                                     static_cast<std::size_t>(channel.size()))
+                       .problem;
+  } catch (const Error& error) {
+    report.ok = false;
+    report.code = error.code();
+    report.error = error.message();
+  } catch (const std::exception& error) {
+    report.ok = false;
+    report.error = error.what();
+  }
+  const std::vector<std::string> reports = channel.gather(encode(report));
+  std::string verdict;
+  if (channel.rank() == 0) {
+    std::vector<RankReport> decoded;
+    for (const auto& text : reports) decoded.push_back(decode_report(text));
+    Outcome outcome = combine(decoded);
+    if (outcome.ok) {
+      outcome.checkpoint = name;
+      for (const RankReport& share : decoded) {
+        if (share.error.empty()) continue;
+        log.warn("checkpoint ", name, " is not usable, trying an older one: ", share.error);
+        outcome.checkpoint.clear();
+        break;
+      }
+    }
+    verdict = encode(outcome);
+  }
+  return decode_outcome(channel.broadcast(std::move(verdict)));
 }
 
 Manifest read_manifest(Storage& storage, const CheckpointId& id) {
@@ -41,15 +86,22 @@ Manifest read_manifest(Storage& storage, const CheckpointId& id) {
 
 std::optional<std::int64_t> restore_latest(Storage& storage, RootChannel& channel, const Logger& log,
                                            CheckpointState& state, const std::optional<EncryptionKey>& key) {
-  std::string choice_text;
-  if (channel.rank() == 0) choice_text = encode(attempt("rank 0: ", [&] { return choose(storage, log); }));
-  const Outcome choice = decode_outcome(channel.broadcast(std::move(choice_text)));
-  if (!choice.ok) throw Error(choice.code, "restore from " + storage.uri() + " failed: " + choice.error);
-  if (choice.checkpoint.empty()) {
-    log.info("no checkpoint in ", storage.uri(), ": starting from scratch");
+  std::string chosen;
+  const std::vector<std::string> names = candidates(storage, channel);
+  for (const std::string& name : names) {
+    const Outcome verdict = verify_together(storage, channel, log, name);
+    if (!verdict.ok) throw Error(verdict.code, "restore from " + storage.uri() + " failed: " + verdict.error);
+    if (!verdict.checkpoint.empty()) {
+      chosen = verdict.checkpoint;
+      break;
+    }
+  }
+  if (chosen.empty()) {
+    if (names.empty()) log.info("no checkpoint in ", storage.uri(), ": starting from scratch");
+    else log.warn("none of the ", names.size(), " checkpoints in ", storage.uri(), " is usable: starting from scratch");
     return std::nullopt;
   }
-  const CheckpointId id = parse_checkpoint_key(choice.checkpoint).value();
+  const CheckpointId id = parse_checkpoint_key(chosen).value();
 
   const Outcome loaded = attempt("", [&] {
     load_state(storage, read_manifest(storage, id), channel.rank(), channel.size(), state, key);

@@ -16,7 +16,10 @@ struct Verified {
 };
 
 // Reads and checks the checkpoint `id`. Storage failures other than a missing object propagate.
-Verified verify_checkpoint(Storage& storage, const CheckpointId& id);
+// With `parts` > 1 only the manifest and the shards whose position in the manifest is `part`
+// modulo `parts` are checked: `parts` ranks checking parts 0 .. parts-1 together check the whole
+// checkpoint, reading each shard once.
+Verified verify_checkpoint(Storage& storage, const CheckpointId& id, std::size_t part = 0, std::size_t parts = 1);
 
 // Checkpoints with a manifest, newest first.
 std::vector<CheckpointId> list_committed(Storage& storage);
