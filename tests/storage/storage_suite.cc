@@ -42,6 +42,19 @@ std::vector<std::byte> pattern(std::size_t size, std::uint32_t seed) {
   return bytes;
 }
 
+// A thread whose exceptions become test failures (an exception escaping a std::thread would abort
+// the whole suite).
+template <class Body>
+std::thread checked_thread(Body body) {
+  return std::thread([body = std::move(body)]() mutable {
+    try {
+      body();
+    } catch (const std::exception& error) {
+      ADD_FAILURE() << "a writer thread failed: " << error.what();
+    }
+  });
+}
+
 std::vector<std::byte> bytes_of(std::string_view text) {
   std::vector<std::byte> bytes(text.size());
   if (!text.empty()) std::memcpy(bytes.data(), text.data(), text.size());
@@ -336,7 +349,7 @@ TEST_P(StorageSuite, ExactlyOneRacingCreateOnlyPutWins) {
     std::vector<int> won(kWriters, 0);
     std::vector<std::thread> writers;
     for (int writer = 0; writer < kWriters; ++writer) {
-      writers.emplace_back([&, writer] {
+      writers.push_back(checked_thread([&, writer] {
         const auto data = pattern(1000, 100 + writer);
         ready.fetch_add(1);
         while (ready.load() < kWriters) std::this_thread::yield();
@@ -348,7 +361,7 @@ TEST_P(StorageSuite, ExactlyOneRacingCreateOnlyPutWins) {
           if (error.code() == ErrorCode::AlreadyExists) refused.fetch_add(1);
           else ADD_FAILURE() << error.what();
         }
-      });
+      }));
     }
     for (auto& writer : writers) writer.join();
     EXPECT_EQ(winners.load(), 1) << key;
@@ -470,9 +483,9 @@ TEST_P(StorageSuite, ListsAndRemovesMoreThanOnePageOfKeys) {
   for (int i = 0; i < kKeys; ++i) keys.push_back("many/" + std::to_string(10000 + i));
   std::vector<std::thread> writers;
   for (int t = 0; t < kThreads; ++t) {
-    writers.emplace_back([&, t] {
+    writers.push_back(checked_thread([&, t] {
       for (int i = t; i < kKeys; i += kThreads) storage_->put(keys[i], bytes_of("x"));
-    });
+    }));
   }
   for (auto& writer : writers) writer.join();
 
@@ -538,12 +551,12 @@ TEST_P(StorageSuite, ConcurrentPutsOfDifferentKeys) {
   constexpr int kPerThread = 10;
   std::vector<std::thread> writers;
   for (int t = 0; t < kThreads; ++t) {
-    writers.emplace_back([&, t] {
+    writers.push_back(checked_thread([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
         const int id = t * kPerThread + i;
         storage_->put("shard/" + std::to_string(t) + "/" + std::to_string(i), pattern(1000 + id, id));
       }
-    });
+    }));
   }
   for (auto& writer : writers) writer.join();
   EXPECT_EQ(storage_->list("shard/").size(), static_cast<std::size_t>(kThreads * kPerThread));
@@ -560,15 +573,24 @@ TEST_P(StorageSuite, ReadersSeeWholeVersionsDuringOverwrites) {
   const auto b = pattern(2 * kMiB, 21);
   storage_->put("flip", a);
   std::atomic<bool> stop{false};
-  std::thread writer([&] {
-    for (int i = 0; i < 10; ++i) storage_->put("flip", i % 2 ? a : b);
+  std::thread writer = checked_thread([&] {
+    try {
+      for (int i = 0; i < 10; ++i) storage_->put("flip", i % 2 ? a : b);
+    } catch (...) {
+      stop.store(true);
+      throw;
+    }
     stop.store(true);
   });
   int reads = 0;
-  while (!stop.load() || reads == 0) {
-    const auto seen = storage_->get_all("flip");
-    EXPECT_TRUE(seen == a || seen == b) << "a reader saw a mix of two versions";
-    ++reads;
+  try {
+    while (!stop.load() || reads == 0) {
+      const auto seen = storage_->get_all("flip");
+      EXPECT_TRUE(seen == a || seen == b) << "a reader saw a mix of two versions";
+      ++reads;
+    }
+  } catch (const std::exception& error) {
+    ADD_FAILURE() << "a read during overwrites failed: " << error.what();
   }
   writer.join();
 }
