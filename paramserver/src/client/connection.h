@@ -30,8 +30,11 @@
 // without a Status check only while the channel is READY on the connection that check used, so a
 // push reaches a restarted server before its replay only if the old connection dropped and a new
 // one opened in the instant between the gate's check and the call's start (a restart takes far
-// longer); acknowledged-by-another-incarnation then triggers the replay, and the server drops the
-// replayed sequences it already has.
+// longer); acknowledged-by-another-incarnation then triggers the replay. In sync mode that early
+// push waits for its step and the replay completes it. In async mode it is a KNOWN GAP: the server
+// takes the early push at once, and since its deduplication is a high-water mark per stream
+// (worker_ledger.h), it then drops the replayed older sequences of that stream as duplicates, losing
+// them. (A fix: the server refusing a sequence gap, so that the client replays first.)
 #pragma once
 
 #include <chrono>
