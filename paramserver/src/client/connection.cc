@@ -97,7 +97,12 @@ std::size_t Connection::retained_count() const {
 
 void Connection::mark_suspect() {
   std::lock_guard lock(mutex_);
+  suspect_locked();
+}
+
+void Connection::suspect_locked() {
   suspect_ = true;
+  ++suspicions_;
 }
 
 void Connection::remember_declare(const v1::DeclareRequest& request) {
@@ -124,6 +129,7 @@ grpc::Status Connection::pass_gate(Clock::time_point deadline) {
       continue;
     }
     verifying_ = true;
+    const std::uint64_t suspicions = suspicions_;
     lock.unlock();
     grpc::Status outcome;
     std::exception_ptr error;
@@ -140,7 +146,9 @@ grpc::Status Connection::pass_gate(Clock::time_point deadline) {
     verifying_ = false;
     ++verification_;
     last_verification_ = outcome;
-    if (outcome.ok()) suspect_ = false;
+    // A call that failed while this verification ran (it had passed the gate before) may have seen
+    // the connection drop after the Status check: then the next call verifies again.
+    if (outcome.ok() && suspicions_ == suspicions) suspect_ = false;
     verified_.notify_all();
     if (error) std::rethrow_exception(error);
     return outcome;
@@ -162,7 +170,10 @@ void Connection::check_identity(const v1::StatusReply& reply) const {
   }
   std::lock_guard lock(mutex_);
   if (!incarnation_.empty() && reply.mode() != status_.mode()) {
-    throw Error(ErrorCode::InvalidArgument, "parameter server " + address_ + " restarted in another consistency mode");
+    throw Error(ErrorCode::InvalidArgument,
+                "parameter server " + address_ + " restarted in consistency mode " +
+                    std::string(to_string(wire::from_proto(reply.mode()))) + ", but it was in mode " +
+                    std::string(to_string(wire::from_proto(status_.mode()))) + " before");
   }
 }
 
@@ -289,7 +300,7 @@ grpc::Status Connection::acknowledged(const PushRecord& record, const v1::PushRe
   {
     std::lock_guard lock(mutex_);
     if (reply.incarnation() != incarnation_) {
-      suspect_ = true;
+      suspect_locked();
       return again;
     }
     if (!status_.checkpointing()) return grpc::Status::OK;
@@ -305,7 +316,7 @@ grpc::Status Connection::acknowledged(const PushRecord& record, const v1::PushRe
                              " was acknowledged by the previous server process");
   }
   if (reply.incarnation() != incarnation_) {  // a replay ran meanwhile: send it again
-    suspect_ = true;
+    suspect_locked();
     return again;
   }
   if (!retained_.add(std::move(copy)) && !warned_retention_) {

@@ -111,6 +111,7 @@ class Connection {
   grpc::Status replay(const v1::StatusReply& restarted, Clock::time_point deadline);
   void check_identity(const v1::StatusReply& reply) const;
   void mark_suspect();
+  void suspect_locked();  // mark_suspect with mutex_ held
   // Records an acknowledged push: OK, UNAVAILABLE when another incarnation acknowledged it (send it
   // again), DEADLINE_EXCEEDED when `deadline` passed waiting for a verification in progress.
   grpc::Status acknowledged(const PushRecord& record, const v1::PushReply& reply, Clock::time_point deadline);
@@ -126,6 +127,8 @@ class Connection {
   mutable std::mutex mutex_;
   std::condition_variable verified_;   // a verification ended
   bool suspect_ = true;                // the next call must verify first (true until connect())
+  std::uint64_t suspicions_ = 0;       // times suspect_ was set: a verification clears it only if
+                                       // none was set while it ran
   bool verifying_ = false;             // a thread is verifying now
   std::uint64_t verification_ = 0;     // verifications ended so far
   grpc::Status last_verification_;    // the outcome of the last one

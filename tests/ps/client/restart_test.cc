@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <thread>
@@ -195,6 +196,28 @@ TEST(ClientRestart, AReplayThatCannotFinishFailsTheCallsWithinTheirDeadlines) {
   EXPECT_NE(client_log.find(": 0 declares and 1 pushes left, 3 acknowledged before"), std::string::npos) << client_log;
   EXPECT_EQ(values0, std::vector<float>({23, 45})) << servers.logs();
   EXPECT_EQ(values1, values0);
+}
+
+// A server that comes back in another consistency mode (a fresh one: its own checkpoints would
+// refuse the change) is refused by the client, naming both modes, not trusted silently.
+TEST(ClientRestart, AServerBackInAnotherModeIsRefusedNamingBothModes) {
+  ServerGroup servers(1, {"--workers", "1", "--mode", "async", "--optimizer", "sum"});
+  Client client(client_options(servers.addresses(), 0, 1));
+  std::vector<float> w = {1, 2};
+  client.declare("w", Tensor::of(w)).get();
+  servers[0].stop(SIGKILL);
+  auto& arguments = servers[0].arguments();
+  std::replace(arguments.begin(), arguments.end(), std::string("async"), std::string("sync"));
+  servers[0].start();
+  try {
+    client.pull("w", Tensor::of(w)).get();
+    ADD_FAILURE() << "a server back in another mode was trusted";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.code(), ErrorCode::InvalidArgument) << error.message();
+    EXPECT_NE(error.message().find("restarted in consistency mode sync, but it was in mode async before"),
+              std::string::npos)
+        << error.message();
+  }
 }
 
 }  // namespace
