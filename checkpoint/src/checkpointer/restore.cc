@@ -36,44 +36,55 @@ std::vector<std::string> candidates(Storage& storage, RootChannel& channel) {
   return listed.candidates;
 }
 
+// This rank's report of an attempt's outcome; `problem` (a reason the checkpoint is not usable,
+// which is not an error) goes with a successful one.
+RankReport report_of(int rank, const Outcome& outcome, const std::string& problem = "") {
+  RankReport report;
+  report.rank = rank;
+  report.ok = outcome.ok;
+  report.code = outcome.code;
+  report.error = outcome.ok ? problem : outcome.error;
+  return report;
+}
+
+// Sends this rank's `report` to rank 0, which makes the collective outcome of all reports with
+// `decide`; every rank returns the outcome rank 0 sends back.
+template <class Decide>
+Outcome agree(RootChannel& channel, const RankReport& report, Decide&& decide) {
+  const std::vector<std::string> reports = channel.gather(encode(report));
+  std::string text;
+  if (channel.rank() == 0) {
+    std::vector<RankReport> decoded;
+    for (const auto& report_text : reports) decoded.push_back(decode_report(report_text));
+    text = encode(decide(decoded));
+  }
+  return decode_outcome(channel.broadcast(std::move(text)));
+}
+
 // Step 1: whether checkpoint `name` is sound. Every rank checks its share of the shards
 // (verify_checkpoint's part `rank` of `size`) and reports to rank 0, which logs a warning naming
 // the first problem found and sends the verdict: the name when every share is sound, empty when
 // the checkpoint is not usable, or the error of a rank whose storage failed.
 Outcome verify_together(Storage& storage, RootChannel& channel, const Logger& log, const std::string& name) {
   const CheckpointId id = parse_checkpoint_key(name).value();
-  RankReport report;
-  report.rank = channel.rank();
-  try {
-    report.error = verify_checkpoint(storage, id, static_cast<std::size_t>(channel.rank()),
-                                     static_cast<std::size_t>(channel.size()))
-                       .problem;
-  } catch (const Error& error) {
-    report.ok = false;
-    report.code = error.code();
-    report.error = error.message();
-  } catch (const std::exception& error) {
-    report.ok = false;
-    report.error = error.what();
-  }
-  const std::vector<std::string> reports = channel.gather(encode(report));
-  std::string verdict;
-  if (channel.rank() == 0) {
-    std::vector<RankReport> decoded;
-    for (const auto& text : reports) decoded.push_back(decode_report(text));
-    Outcome outcome = combine(decoded);
-    if (outcome.ok) {
-      outcome.checkpoint = name;
-      for (const RankReport& share : decoded) {
-        if (share.error.empty()) continue;
-        log.warn("checkpoint ", name, " is not usable, trying an older one: ", share.error);
-        outcome.checkpoint.clear();
-        break;
-      }
+  std::string problem;
+  const Outcome checked = attempt("", [&] {
+    problem = verify_checkpoint(storage, id, static_cast<std::size_t>(channel.rank()),
+                                static_cast<std::size_t>(channel.size()))
+                  .problem;
+    return Outcome{};
+  });
+  return agree(channel, report_of(channel.rank(), checked, problem), [&](const std::vector<RankReport>& shares) {
+    Outcome verdict = combine(shares);
+    if (!verdict.ok) return verdict;
+    for (const RankReport& share : shares) {
+      if (share.error.empty()) continue;
+      log.warn("checkpoint ", name, " is not usable, trying an older one: ", share.error);
+      return verdict;  // ok, no checkpoint: try the next
     }
-    verdict = encode(outcome);
-  }
-  return decode_outcome(channel.broadcast(std::move(verdict)));
+    verdict.checkpoint = name;
+    return verdict;
+  });
 }
 
 Manifest read_manifest(Storage& storage, const CheckpointId& id) {
@@ -107,19 +118,7 @@ std::optional<std::int64_t> restore_latest(Storage& storage, RootChannel& channe
     load_state(storage, read_manifest(storage, id), channel.rank(), channel.size(), state, key);
     return Outcome{};
   });
-  RankReport report;
-  report.rank = channel.rank();
-  report.ok = loaded.ok;
-  report.code = loaded.code;
-  report.error = loaded.error;
-  const std::vector<std::string> reports = channel.gather(encode(report));
-  std::string outcome_text;
-  if (channel.rank() == 0) {
-    std::vector<RankReport> decoded;
-    for (const auto& text : reports) decoded.push_back(decode_report(text));
-    outcome_text = encode(combine(decoded));
-  }
-  const Outcome outcome = decode_outcome(channel.broadcast(std::move(outcome_text)));
+  const Outcome outcome = agree(channel, report_of(channel.rank(), loaded), combine);
   if (!outcome.ok) {
     throw Error(outcome.code, "restore of checkpoint " + id.name() + " from " + storage.uri() + " failed: " +
                                   outcome.error);
