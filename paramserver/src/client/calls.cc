@@ -4,6 +4,7 @@
 #include <cstring>
 #include <memory>
 
+#include "common/frames.h"
 #include "common/wire.h"
 
 namespace ronde::ps::client {
@@ -30,31 +31,30 @@ grpc::Status finish(Writer& writer) {
 
 grpc::Status push_dense(Stub& stub, grpc::ClientContext& context, const PushRecord& record, std::size_t chunk_bytes,
                         v1::PushReply& reply) {
-  auto writer = stub.Push(&context, &reply);
-  v1::PushChunk chunk;
-  auto* header = chunk.mutable_header();
-  header->set_tensor(record.tensor);
-  header->set_partition(record.partition);
-  header->set_worker(record.worker);
-  header->set_step(record.step);
-  header->set_sequence(record.sequence);
-  header->set_dtype(wire::to_proto(record.dtype));
-  header->set_length(record.length);
-  header->set_kind(record.kind);
-  if (!writer->Write(chunk)) return writer->Finish();
-  chunk.clear_header();  // later messages carry data only
+  auto writer = stub.push(context, reply);
+  v1::PushHeader header;
+  header.set_tensor(record.tensor);
+  header.set_partition(record.partition);
+  header.set_worker(record.worker);
+  header.set_step(record.step);
+  header.set_sequence(record.sequence);
+  header.set_dtype(wire::to_proto(record.dtype));
+  header.set_length(record.length);
+  header.set_kind(record.kind);
+  if (!writer->Write(wire::header_chunk(header))) return writer->Finish();
+  // Later messages carry data only, sent from the record's memory: the record (or the caller,
+  // when it views the caller's tensor) keeps it alive until this call has finished.
   const std::size_t step = whole_units(chunk_bytes, dtype_size(record.dtype));
   for (std::size_t offset = 0; offset < record.values.size(); offset += step) {
     const std::size_t bytes = std::min(step, record.values.size() - offset);
-    chunk.mutable_data()->assign(reinterpret_cast<const char*>(record.values.data() + offset), bytes);
-    if (!writer->Write(chunk)) return writer->Finish();
+    if (!writer->Write(wire::data_chunk(record.values.subspan(offset, bytes), record.owner))) return writer->Finish();
   }
   return finish(*writer);
 }
 
 grpc::Status push_rows(Stub& stub, grpc::ClientContext& context, const PushRecord& record, std::size_t chunk_bytes,
                        v1::PushReply& reply) {
-  auto writer = stub.PushRows(&context, &reply);
+  auto writer = stub.generated().PushRows(&context, &reply);
   v1::RowsChunk chunk;
   auto* header = chunk.mutable_header();
   header->set_tensor(record.tensor);
@@ -82,6 +82,25 @@ grpc::Status push_rows(Stub& stub, grpc::ClientContext& context, const PushRecor
 
 }  // namespace
 
+Stub::Stub(const std::shared_ptr<grpc::Channel>& channel)
+    : channel_(channel),
+      generated_(v1::ParameterServer::NewStub(channel)),
+      // The generated stub's own method names (proto/ronde_ps.proto): the server cannot tell
+      // these calls from the generated stub's.
+      push_method_("/ronde.ps.v1.ParameterServer/Push", grpc::internal::RpcMethod::CLIENT_STREAMING, channel),
+      pull_method_("/ronde.ps.v1.ParameterServer/Pull", grpc::internal::RpcMethod::SERVER_STREAMING, channel) {}
+
+std::unique_ptr<grpc::ClientWriter<grpc::ByteBuffer>> Stub::push(grpc::ClientContext& context, v1::PushReply& reply) {
+  return std::unique_ptr<grpc::ClientWriter<grpc::ByteBuffer>>(
+      grpc::internal::ClientWriterFactory<grpc::ByteBuffer>::Create(channel_.get(), push_method_, &context, &reply));
+}
+
+std::unique_ptr<grpc::ClientReader<grpc::ByteBuffer>> Stub::pull(grpc::ClientContext& context,
+                                                                 const v1::PullRequest& request) {
+  return std::unique_ptr<grpc::ClientReader<grpc::ByteBuffer>>(
+      grpc::internal::ClientReaderFactory<grpc::ByteBuffer>::Create(channel_.get(), pull_method_, &context, request));
+}
+
 grpc::Status push_once(Stub& stub, grpc::ClientContext& context, const PushRecord& record, std::size_t chunk_bytes,
                        v1::PushReply& reply) {
   return record.rows ? push_rows(stub, context, record, chunk_bytes, reply)
@@ -90,47 +109,46 @@ grpc::Status push_once(Stub& stub, grpc::ClientContext& context, const PushRecor
 
 grpc::Status pull_once(Stub& stub, grpc::ClientContext& context, const v1::PullRequest& request, DType dtype,
                        std::span<std::byte> out, v1::PullHeader& header) {
-  auto reader = stub.Pull(&context, request);
-  v1::PullChunk chunk;
+  auto reader = stub.pull(context, request);
+  const std::string what = "Pull of '" + request.tensor() + "' partition " + std::to_string(request.partition());
+  grpc::ByteBuffer message;
+  wire::ReceivedChunk chunk;
   bool have_header = false;
   std::size_t received = 0;
   const std::uint64_t elements = out.size() / dtype_size(dtype);
-  while (reader->Read(&chunk)) {
+  while (reader->Read(&message)) {
+    if (!chunk.parse(message)) return protocol_error(context, *reader, what + " sent " + chunk.why());
     if (chunk.has_header()) {
-      if (have_header) return protocol_error(context, *reader, "Pull of '" + request.tensor() + "' sent a second header");
-      header = chunk.header();
+      if (have_header) return protocol_error(context, *reader, what + " sent a second header");
+      if (chunk.has_data()) return protocol_error(context, *reader, what + " sent a header with data");
+      if (!chunk.parse_header(header)) return protocol_error(context, *reader, what + " sent an unreadable header");
       have_header = true;
       if (header.dtype() != wire::to_proto(dtype) || header.length() != elements) {
-        return protocol_error(context, *reader, "Pull of '" + request.tensor() + "' partition " +
-                                           std::to_string(request.partition()) + " returned dtype " +
-                                           std::to_string(header.dtype()) + " x " + std::to_string(header.length()) +
-                                           " elements, expected " + std::string(to_string(dtype)) + " x " +
-                                           std::to_string(elements));
+        return protocol_error(context, *reader, what + " returned dtype " + std::to_string(header.dtype()) + " x " +
+                                                    std::to_string(header.length()) + " elements, expected " +
+                                                    std::string(to_string(dtype)) + " x " + std::to_string(elements));
       }
       continue;
     }
-    const std::string& data = chunk.data();
-    if (!have_header || data.size() > out.size() - received) {
-      return protocol_error(context, *reader, "Pull of '" + request.tensor() + "' partition " +
-                                         std::to_string(request.partition()) +
-                                         (have_header ? " returned more bytes than its length" : " sent data before its header"));
+    if (!have_header || chunk.data_size() > out.size() - received) {
+      return protocol_error(context, *reader,
+                            what + (have_header ? " returned more bytes than its length" : " sent data before its header"));
     }
-    std::memcpy(out.data() + received, data.data(), data.size());
-    received += data.size();
+    chunk.copy_data(out.data() + received);  // the one copy: from the received message into the tensor
+    received += chunk.data_size();
   }
   grpc::Status status = reader->Finish();
   if (!status.ok()) return status;
   if (!have_header || received != out.size()) {
-    return {grpc::StatusCode::INTERNAL, "the server broke the protocol: Pull of '" + request.tensor() + "' partition " +
-                                            std::to_string(request.partition()) + " returned " + std::to_string(received) +
-                                            " of " + std::to_string(out.size()) + " bytes"};
+    return {grpc::StatusCode::INTERNAL, "the server broke the protocol: " + what + " returned " +
+                                            std::to_string(received) + " of " + std::to_string(out.size()) + " bytes"};
   }
   return status;
 }
 
 grpc::Status pull_rows_once(Stub& stub, grpc::ClientContext& context, const v1::PullRowsRequest& request, DType dtype,
                             std::uint64_t row_width, std::span<std::byte> out) {
-  auto reader = stub.PullRows(&context, request);
+  auto reader = stub.generated().PullRows(&context, request);
   const std::size_t row_bytes = row_width * dtype_size(dtype);
   v1::RowsChunk chunk;
   bool have_header = false;

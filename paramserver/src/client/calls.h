@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 
@@ -17,7 +18,24 @@
 
 namespace ronde::ps::client {
 
-using Stub = v1::ParameterServer::Stub;
+// The stubs of one server's channel: the generated one for the small calls and the rows, and
+// Push and Pull over pre-encoded chunk messages (common/frames.h), so that a dense partition's
+// bytes are sent from the caller's memory and received straight into it.
+class Stub {
+ public:
+  explicit Stub(const std::shared_ptr<grpc::Channel>& channel);
+
+  v1::ParameterServer::Stub& generated() { return *generated_; }
+  std::unique_ptr<grpc::ClientWriter<grpc::ByteBuffer>> push(grpc::ClientContext& context, v1::PushReply& reply);
+  std::unique_ptr<grpc::ClientReader<grpc::ByteBuffer>> pull(grpc::ClientContext& context,
+                                                             const v1::PullRequest& request);
+
+ private:
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::ParameterServer::Stub> generated_;
+  grpc::internal::RpcMethod push_method_;
+  grpc::internal::RpcMethod pull_method_;
+};
 
 // Streams `record` in chunks of at most `chunk_bytes` bytes (whole elements per chunk).
 grpc::Status push_once(Stub& stub, grpc::ClientContext& context, const PushRecord& record, std::size_t chunk_bytes,

@@ -64,7 +64,7 @@ Connection::Connection(std::uint32_t index, const ClientOptions& options, const 
       options_(options),
       log_(log),
       channel_(make_channel(address_, options)),
-      stub_(v1::ParameterServer::NewStub(channel_)) {}
+      stub_(std::make_unique<Stub>(channel_)) {}
 
 Connection::~Connection() = default;
 
@@ -181,7 +181,7 @@ grpc::Status Connection::verify(Clock::time_point deadline) {
   v1::StatusReply reply;
   {
     auto context = new_context(within(options_.call_timeout, deadline));
-    const grpc::Status status = stub_->Status(context.get(), v1::StatusRequest{}, &reply);
+    const grpc::Status status = stub_->generated().Status(context.get(), v1::StatusRequest{}, &reply);
     if (!status.ok()) return status;
   }
   check_identity(reply);
@@ -247,7 +247,7 @@ grpc::Status Connection::replay(const v1::StatusReply& restarted, Clock::time_po
   for (const auto& request : declares) {
     auto context = new_context(within(options_.call_timeout, deadline));
     v1::DeclareReply reply;
-    const grpc::Status status = stub_->Declare(context.get(), request, &reply);
+    const grpc::Status status = stub_->generated().Declare(context.get(), request, &reply);
     if (!status.ok()) return annotate(status, "the Declare of '" + request.tensor() + "'");
     if (reply.incarnation() != incarnation) return restarted_again;
     std::lock_guard lock(mutex_);

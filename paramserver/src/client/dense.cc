@@ -46,7 +46,7 @@ Phase Client::Impl::declare_phase(std::shared_ptr<DenseTensor> tensor, Replies r
         connection.call("Declare of '" + placement.name + "' partition " + std::to_string(partition.index),
                         options.call_timeout,
                         [&](client::Stub& stub, grpc::ClientContext& context, std::string& incarnation) {
-                          const grpc::Status status = stub.Declare(&context, request, &reply);
+                          const grpc::Status status = stub.generated().Declare(&context, request, &reply);
                           incarnation = reply.incarnation();
                           return status;
                         });

@@ -89,7 +89,7 @@ std::future<void> Client::declare_rows(std::string name, DType dtype, std::int64
         auto& connection = impl.server(s);
         connection.call("Declare of sparse table '" + name + "'", impl.options.call_timeout,
                         [&](client::Stub& stub, grpc::ClientContext& context, std::string& incarnation) {
-                          const grpc::Status status = stub.Declare(&context, request, &reply);
+                          const grpc::Status status = stub.generated().Declare(&context, request, &reply);
                           incarnation = reply.incarnation();
                           return status;
                         });

@@ -16,13 +16,15 @@ namespace ronde::ps::server {
 // pushes.
 inline constexpr std::size_t kSendChunkBytes = wire::kMaxChunkBytes;
 
+// A Pull call: one PullRequest read, then chunk messages written as byte buffers (common/frames.h).
+using PullStreamer = grpc::ServerSplitStreamer<v1::PullRequest, grpc::ByteBuffer>;
+
 void status_call(ServerCore& core, v1::StatusReply& reply);
 void declare_call(ServerCore& core, grpc::ServerContext& context, const v1::DeclareRequest& request,
                   v1::DeclareReply& reply);
 void push_call(ServerCore& core, grpc::ServerContext& context, grpc::ServerReader<v1::PushChunk>& reader,
                v1::PushReply& reply);
-void pull_call(ServerCore& core, grpc::ServerContext& context, const v1::PullRequest& request,
-               grpc::ServerWriter<v1::PullChunk>& writer);
+void pull_call(ServerCore& core, grpc::ServerContext& context, PullStreamer& streamer);
 void push_rows_call(ServerCore& core, grpc::ServerContext& context, grpc::ServerReader<v1::RowsChunk>& reader,
                     v1::PushReply& reply);
 void pull_rows_call(ServerCore& core, grpc::ServerContext& context, const v1::PullRowsRequest& request,

@@ -1,13 +1,16 @@
 // Pull: the values of one dense partition, as a header then data chunks of at most 4 MiB
 // (kSendChunkBytes).
-// The values are copied under the partition's lock once the mode's condition holds (initial
-// values set; sync: version >= step; bounded staleness: every worker pushed step - tau steps)
-// and streamed without it.
+// The values are copied once, under the partition's lock, once the mode's condition holds
+// (initial values set; sync: version >= step; bounded staleness: every worker pushed step - tau
+// steps), into a buffer that the chunk messages then refer to in place; they are streamed
+// without the lock, and the buffer is freed when gRPC has sent the last of them.
 #include <algorithm>
+#include <cstring>
 #include <memory>
-#include <vector>
 #include <mutex>
+#include <span>
 
+#include "common/frames.h"
 #include "common/wire.h"
 #include "server/call_wait.h"
 #include "server/calls.h"
@@ -15,8 +18,9 @@
 
 namespace ronde::ps::server {
 
-void pull_call(ServerCore& core, grpc::ServerContext& context, const v1::PullRequest& request,
-               grpc::ServerWriter<v1::PullChunk>& writer) {
+void pull_call(ServerCore& core, grpc::ServerContext& context, PullStreamer& streamer) {
+  v1::PullRequest request;
+  if (!streamer.Read(&request)) reject("a Pull call must carry one PullRequest");
   const std::string who = "pull of tensor '" + request.tensor() + "' partition " + std::to_string(request.partition()) +
                           " by worker " + std::to_string(request.worker()) + " (step " + std::to_string(request.step()) +
                           ")";
@@ -32,8 +36,7 @@ void pull_call(ServerCore& core, grpc::ServerContext& context, const v1::PullReq
   const auto tau = static_cast<std::int64_t>(core.options.staleness);
 
   const std::size_t bytes = layout.bytes();
-  // The values are copied once, under the lock, straight into the messages that carry them.
-  std::vector<v1::PullChunk> chunks((bytes + kSendChunkBytes - 1) / kSendChunkBytes);
+  std::shared_ptr<std::byte[]> values;
   std::uint64_t version = 0;
   {
     CallWait wait(context, core.stopping);
@@ -64,24 +67,24 @@ void pull_call(ServerCore& core, grpc::ServerContext& context, const v1::PullReq
                  " (it has pushed " + std::to_string(partition->ledger.slowest()) + ")";
         });
     allocating(who + " (copying its values)", bytes, [&] {
-      for (std::size_t i = 0; i < chunks.size(); ++i) {
-        const std::size_t offset = i * kSendChunkBytes;
-        chunks[i].set_data(partition->values() + offset, std::min(kSendChunkBytes, bytes - offset));
-      }
+      values.reset(new std::byte[bytes]);  // not zeroed: every byte is written next
+      std::memcpy(values.get(), partition->values(), bytes);
     });
     version = partition->version;
   }
 
-  v1::PullChunk first;
-  v1::PullHeader* header = first.mutable_header();
-  header->set_version(version);
-  header->set_dtype(wire::to_proto(layout.dtype));
-  header->set_length(layout.length);
-  header->set_incarnation(core.incarnation);
-  if (!writer.Write(first)) reject(grpc::StatusCode::CANCELLED, who + ": the client went away");
-  for (auto& chunk : chunks) {
-    if (!writer.Write(chunk)) reject(grpc::StatusCode::CANCELLED, who + ": the client went away");
-    chunk.Clear();  // frees the bytes as they go
+  v1::PullHeader header;
+  header.set_version(version);
+  header.set_dtype(wire::to_proto(layout.dtype));
+  header.set_length(layout.length);
+  header.set_incarnation(core.incarnation);
+  if (!streamer.Write(wire::header_chunk(header))) reject(grpc::StatusCode::CANCELLED, who + ": the client went away");
+  const std::span<const std::byte> all(values.get(), bytes);
+  for (std::size_t offset = 0; offset < bytes; offset += kSendChunkBytes) {
+    const auto chunk = all.subspan(offset, std::min(kSendChunkBytes, bytes - offset));
+    if (!streamer.Write(wire::data_chunk(chunk, values))) {
+      reject(grpc::StatusCode::CANCELLED, who + ": the client went away");
+    }
   }
 }
 

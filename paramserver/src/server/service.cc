@@ -68,6 +68,12 @@ grpc::Status guarded(ServerCore& core, grpc::ServerContext& context, const char*
 
 }  // namespace
 
+ServiceWithRawPull::ServiceWithRawPull() {
+  MarkMethodStreamed(kPullMethodIndex,
+                     new grpc::internal::SplitServerStreamingHandler<v1::PullRequest, grpc::ByteBuffer>(
+                         [this](grpc::ServerContext* context, PullStreamer* streamer) { return RawPull(context, streamer); }));
+}
+
 grpc::Status Service::Status(grpc::ServerContext* context, const v1::StatusRequest*, v1::StatusReply* reply) {
   return guarded(core_, *context, "Status", [&] { status_call(core_, *reply); });
 }
@@ -82,9 +88,8 @@ grpc::Status Service::Push(grpc::ServerContext* context, grpc::ServerReader<v1::
   return guarded(core_, *context, "Push", [&] { push_call(core_, *context, *reader, *reply); });
 }
 
-grpc::Status Service::Pull(grpc::ServerContext* context, const v1::PullRequest* request,
-                           grpc::ServerWriter<v1::PullChunk>* writer) {
-  return guarded(core_, *context, "Pull", [&] { pull_call(core_, *context, *request, *writer); });
+grpc::Status Service::RawPull(grpc::ServerContext* context, PullStreamer* streamer) {
+  return guarded(core_, *context, "Pull", [&] { pull_call(core_, *context, *streamer); });
 }
 
 grpc::Status Service::PushRows(grpc::ServerContext* context, grpc::ServerReader<v1::RowsChunk>* reader,

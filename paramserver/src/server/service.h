@@ -5,11 +5,26 @@
 #pragma once
 
 #include "ronde_ps.grpc.pb.h"
+#include "server/calls.h"
 #include "server/server_core.h"
 
 namespace ronde::ps::server {
 
-class Service final : public v1::ParameterServer::Service {
+// The generated service with Pull's handler replaced by one that writes pre-encoded chunk
+// messages (common/frames.h), so that a pull's values are not copied once more into protobuf
+// messages. gRPC's split-streaming handler reads the one request and leaves the writes to us; on
+// the wire nothing changes.
+class ServiceWithRawPull : public v1::ParameterServer::Service {
+ public:
+  ServiceWithRawPull();
+  virtual grpc::Status RawPull(grpc::ServerContext* context, PullStreamer* streamer) = 0;
+
+ private:
+  // Pull's index among the service's methods: their order in proto/ronde_ps.proto.
+  static constexpr int kPullMethodIndex = 3;
+};
+
+class Service final : public ServiceWithRawPull {
  public:
   explicit Service(ServerCore& core) : core_(core) {}
 
@@ -18,8 +33,7 @@ class Service final : public v1::ParameterServer::Service {
                        v1::DeclareReply* reply) override;
   grpc::Status Push(grpc::ServerContext* context, grpc::ServerReader<v1::PushChunk>* reader,
                     v1::PushReply* reply) override;
-  grpc::Status Pull(grpc::ServerContext* context, const v1::PullRequest* request,
-                    grpc::ServerWriter<v1::PullChunk>* writer) override;
+  grpc::Status RawPull(grpc::ServerContext* context, PullStreamer* streamer) override;
   grpc::Status PushRows(grpc::ServerContext* context, grpc::ServerReader<v1::RowsChunk>* reader,
                         v1::PushReply* reply) override;
   grpc::Status PullRows(grpc::ServerContext* context, const v1::PullRowsRequest* request,

@@ -8,6 +8,7 @@ add_executable(ps_client_tests
   ${CMAKE_CURRENT_LIST_DIR}/shard_map_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/client_options_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/client_internals_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/frames_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/sync_training_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/modes_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/rows_test.cc
