@@ -42,12 +42,23 @@ grpc::Status push_dense(Stub& stub, grpc::ClientContext& context, const PushReco
   header.set_length(record.length);
   header.set_kind(record.kind);
   if (!writer->Write(wire::header_chunk(header))) return writer->Finish();
-  // Later messages carry data only, sent from the record's memory: the record (or the caller,
-  // when it views the caller's tensor) keeps it alive until this call has finished.
+  // Later messages carry data only. A record that owns its bytes (retained and replayed pushes)
+  // is sent from them in place; one that views the caller's tensor is copied chunk by chunk,
+  // because gRPC may still hold a chunk after the call has failed and the caller has freed the
+  // tensor (common/frames.h).
   const std::size_t step = whole_units(chunk_bytes, dtype_size(record.dtype));
   for (std::size_t offset = 0; offset < record.values.size(); offset += step) {
     const std::size_t bytes = std::min(step, record.values.size() - offset);
-    if (!writer->Write(wire::data_chunk(record.values.subspan(offset, bytes), record.owner))) return writer->Finish();
+    const auto values = record.values.subspan(offset, bytes);
+    grpc::ByteBuffer message;
+    if (record.owner) {
+      message = wire::data_chunk(values, record.owner);
+    } else {
+      std::shared_ptr<std::byte[]> copy(new std::byte[bytes]);
+      std::memcpy(copy.get(), values.data(), bytes);
+      message = wire::data_chunk({copy.get(), bytes}, copy);
+    }
+    if (!writer->Write(message)) return writer->Finish();
   }
   return finish(*writer);
 }

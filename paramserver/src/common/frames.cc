@@ -91,8 +91,7 @@ grpc::ByteBuffer data_chunk(std::span<const std::byte> bytes, std::shared_ptr<co
   void* data = const_cast<std::byte*>(bytes.data());
   grpc::Slice slices[2] = {
       grpc::Slice(prefix, prefix_size),
-      owner ? grpc::Slice(data, bytes.size(), release_owner, new std::shared_ptr<const void>(std::move(owner)))
-            : grpc::Slice(data, bytes.size(), grpc::Slice::STATIC_SLICE),
+      grpc::Slice(data, bytes.size(), release_owner, new std::shared_ptr<const void>(std::move(owner))),
   };
   return grpc::ByteBuffer(slices, bytes.empty() ? 1 : 2);
 }

@@ -23,9 +23,11 @@ namespace ronde::ps::wire {
 inline constexpr std::uint32_t kChunkHeaderField = 1;
 inline constexpr std::uint32_t kChunkDataField = 2;
 
-// A chunk message whose only field is `data` = `bytes`, referring to them in place. `owner`
-// keeps the bytes alive until gRPC lets go of the message; when it is null the caller keeps
-// them alive (and unchanged) until the call that sends the message has finished.
+// A chunk message whose only field is `data` = `bytes`, referring to them in place. `owner` (not
+// null) keeps the bytes alive, unchanged, until gRPC lets go of the message. That can be after
+// the call that sent it has finished: gRPC completes a write once the bytes are queued for the
+// socket, and a call that fails early can leave them queued. So borrowed memory (a caller's
+// tensor) must be copied into an owned buffer first.
 grpc::ByteBuffer data_chunk(std::span<const std::byte> bytes, std::shared_ptr<const void> owner);
 
 // A chunk message whose only field is `header` = `header` (serialized: headers are small).

@@ -41,12 +41,12 @@ std::vector<std::byte> pattern(std::size_t n) {
 TEST(Frames, ADataChunkIsTheProtobufEncodingOfItsData) {
   for (const std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{127}, std::size_t{128},
                                  std::size_t{300000}}) {
-    const auto data = pattern(size);
+    const auto data = std::make_shared<const std::vector<std::byte>>(pattern(size));
     v1::PushChunk parsed;
-    ASSERT_TRUE(parsed.ParseFromString(flatten(data_chunk(data, nullptr)))) << size;
+    ASSERT_TRUE(parsed.ParseFromString(flatten(data_chunk(*data, data)))) << size;
     EXPECT_FALSE(parsed.has_header());
     ASSERT_EQ(parsed.data().size(), size);
-    EXPECT_TRUE(size == 0 || std::memcmp(parsed.data().data(), data.data(), size) == 0);
+    EXPECT_TRUE(size == 0 || std::memcmp(parsed.data().data(), data->data(), size) == 0);
   }
 }
 
