@@ -30,7 +30,7 @@ grpc::Status finish(Writer& writer) {
 }
 
 grpc::Status push_dense(Stub& stub, grpc::ClientContext& context, const PushRecord& record, std::size_t chunk_bytes,
-                        v1::PushReply& reply) {
+                        bool gap_allowed, v1::PushReply& reply) {
   auto writer = stub.push(context, reply);
   v1::PushHeader header;
   header.set_tensor(record.tensor);
@@ -41,6 +41,8 @@ grpc::Status push_dense(Stub& stub, grpc::ClientContext& context, const PushReco
   header.set_dtype(wire::to_proto(record.dtype));
   header.set_length(record.length);
   header.set_kind(record.kind);
+  header.set_previous_sequence(record.previous_sequence);
+  header.set_gap_allowed(gap_allowed);
   if (!writer->Write(wire::header_chunk(header))) return writer->Finish();
   // Later messages carry data only. A record that owns its bytes (retained and replayed pushes)
   // is sent from them in place; one that views the caller's tensor is copied chunk by chunk,
@@ -64,7 +66,7 @@ grpc::Status push_dense(Stub& stub, grpc::ClientContext& context, const PushReco
 }
 
 grpc::Status push_rows(Stub& stub, grpc::ClientContext& context, const PushRecord& record, std::size_t chunk_bytes,
-                       v1::PushReply& reply) {
+                       bool gap_allowed, v1::PushReply& reply) {
   auto writer = stub.generated().PushRows(&context, &reply);
   v1::RowsChunk chunk;
   auto* header = chunk.mutable_header();
@@ -75,6 +77,8 @@ grpc::Status push_rows(Stub& stub, grpc::ClientContext& context, const PushRecor
   header->set_dtype(wire::to_proto(record.dtype));
   header->set_row_width(record.row_width);
   header->set_rows(record.ids.size());
+  header->set_previous_sequence(record.previous_sequence);
+  header->set_gap_allowed(gap_allowed);
   if (!writer->Write(chunk)) return writer->Finish();
   chunk.clear_header();  // later messages carry data only
   const std::size_t row_bytes = record.row_width * dtype_size(record.dtype);
@@ -113,9 +117,9 @@ std::unique_ptr<grpc::ClientReader<grpc::ByteBuffer>> Stub::pull(grpc::ClientCon
 }
 
 grpc::Status push_once(Stub& stub, grpc::ClientContext& context, const PushRecord& record, std::size_t chunk_bytes,
-                       v1::PushReply& reply) {
-  return record.rows ? push_rows(stub, context, record, chunk_bytes, reply)
-                     : push_dense(stub, context, record, chunk_bytes, reply);
+                       bool gap_allowed, v1::PushReply& reply) {
+  return record.rows ? push_rows(stub, context, record, chunk_bytes, gap_allowed, reply)
+                     : push_dense(stub, context, record, chunk_bytes, gap_allowed, reply);
 }
 
 grpc::Status pull_once(Stub& stub, grpc::ClientContext& context, const v1::PullRequest& request, DType dtype,

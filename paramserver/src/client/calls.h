@@ -38,8 +38,10 @@ class Stub {
 };
 
 // Streams `record` in chunks of at most `chunk_bytes` bytes (whole elements per chunk).
+// `gap_allowed`: the server takes it even if it has not taken the record's previous sequence
+// (replays; server/sequence_gap.h).
 grpc::Status push_once(Stub& stub, grpc::ClientContext& context, const PushRecord& record, std::size_t chunk_bytes,
-                       v1::PushReply& reply);
+                       bool gap_allowed, v1::PushReply& reply);
 
 // Pulls one dense partition into `out` (exactly its bytes); `header` receives the reply's header.
 grpc::Status pull_once(Stub& stub, grpc::ClientContext& context, const v1::PullRequest& request, DType dtype,

@@ -28,7 +28,8 @@ Cursor cursor_after_declare(Mode mode, std::uint64_t version) {
 }
 
 Cursor merged(const Cursor& existing, const Cursor& declared) {
-  return {std::max(existing.step, declared.step), std::max(existing.sequence, declared.sequence)};
+  return {std::max(existing.step, declared.step), std::max(existing.sequence, declared.sequence),
+          existing.previous_sequence};
 }
 
 std::span<const std::byte> bytes_of(const Tensor& tensor) {

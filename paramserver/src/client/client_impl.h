@@ -17,7 +17,9 @@
 //    had in flight that lands after the new declare takes the new process's first sequence, and
 //    the new process's first push is then dropped as its duplicate: one update, not two.)
 // INITIAL pushes carry sequence 0: they are idempotent (ignored once the values are set) and stay
-// outside the sequence of gradients.
+// outside the sequence of gradients. Each gradient also carries the cursor's previous sequence
+// (0 for the first push after declare, whose sequence may jump), so that a restarted server can
+// tell a push that overtook the replay of lost ones (server/sequence_gap.h).
 //
 // A push job advances the cursors when it starts; if any of its pushes fails, they all go back to
 // where the job found them (push_or_rewind), and the next push re-uses those steps and sequences.
@@ -50,6 +52,7 @@ namespace ronde::ps::client {
 struct Cursor {
   std::int64_t step = 0;
   std::uint64_t sequence = 1;
+  std::uint64_t previous_sequence = 0;  // of the last push made from this cursor; 0: none since declare
 };
 
 struct DenseTensor {

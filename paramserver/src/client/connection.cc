@@ -259,7 +259,9 @@ grpc::Status Connection::replay(const v1::StatusReply& restarted, Clock::time_po
   for (const auto& record : records) {
     auto context = new_context(within(timeout, deadline));
     v1::PushReply reply;
-    const grpc::Status status = push_once(*stub_, *context, *record, options_.chunk_bytes, reply);
+    // Gap allowed: the pushes before the first replayed one of each stream are in the server's
+    // checkpoint, or were dropped from the retained log (its overflow warning said so).
+    const grpc::Status status = push_once(*stub_, *context, *record, options_.chunk_bytes, /*gap_allowed=*/true, reply);
     if (!status.ok()) return annotate(status, record->describe());
     if (reply.incarnation() != incarnation) return restarted_again;
     std::lock_guard lock(mutex_);
@@ -331,17 +333,34 @@ grpc::Status Connection::acknowledged(const PushRecord& record, const v1::PushRe
 
 v1::PushReply Connection::push(const PushRecord& record, std::chrono::milliseconds timeout) {
   Backoff backoff(options_.initial_backoff, options_.max_backoff, options_.retry_budget);
+  bool gap_allowed = false;
+  bool gap_seen = false;
   for (;;) {
     const auto deadline = Clock::now() + timeout;
     grpc::Status status = pass_gate(deadline);
     if (status.ok()) {
       auto context = new_context(deadline);
       v1::PushReply reply;
-      status = push_once(*stub_, *context, record, options_.chunk_bytes, reply);
+      status = push_once(*stub_, *context, record, options_.chunk_bytes, gap_allowed, reply);
       if (status.ok()) {
         status = acknowledged(record, reply, deadline);
         if (status.ok()) return reply;
       }
+    }
+    if (status.error_code() == grpc::StatusCode::ABORTED) {
+      // A sequence gap (server/sequence_gap.h): the server restarted without this worker's
+      // earlier pushes. First verify it, which replays what this connection retained, and send
+      // again; a gap that remains is of pushes no longer retained: they are lost, say so.
+      if (!gap_seen) {
+        gap_seen = true;
+        mark_suspect();
+        continue;
+      }
+      log_.warn(record.describe(), " on parameter server ", address_, ": ", status.error_message(),
+                "; but this worker no longer retains the pushes it lacks (more than ", kMaxRetainedBytesPerServer >> 20,
+                " MiB awaited a checkpoint), so they are lost; pushing on without them");
+      gap_allowed = true;
+      continue;
     }
     if (!is_retryable(status)) fail(status, record.describe(), backoff.failures() + 1);
     mark_suspect();

@@ -29,12 +29,13 @@
 // A restarted server can only be reached over a new connection, and the gate lets a call through
 // without a Status check only while the channel is READY on the connection that check used, so a
 // push reaches a restarted server before its replay only if the old connection dropped and a new
-// one opened in the instant between the gate's check and the call's start (a restart takes far
-// longer); acknowledged-by-another-incarnation then triggers the replay. In sync mode that early
-// push waits for its step and the replay completes it. In async mode it is a KNOWN GAP: the server
-// takes the early push at once, and since its deduplication is a high-water mark per stream
-// (worker_ledger.h), it then drops the replayed older sequences of that stream as duplicates, losing
-// them. (A fix: the server refusing a sequence gap, so that the client replays first.)
+// one opened in the instant between the gate's check and the call's start. Such an EARLY PUSH is
+// refused by the server with ABORTED, because it names a previous sequence the server has not
+// taken (server/sequence_gap.h): push() then marks the connection suspect and sends it again
+// through the gate, which replays first. Taking it would have raised the worker's last sequence
+// past the lost pushes, and their replay would have been dropped as duplicates. A gap that remains
+// after the verification is of pushes no longer retained (the log overflowed): the push is sent
+// with gap_allowed after a warning saying they are lost. Replayed pushes are sent with gap_allowed.
 #pragma once
 
 #include <chrono>

@@ -97,7 +97,9 @@ Phase Client::Impl::push_phase(std::shared_ptr<DenseTensor> tensor, Tensor gradi
       record.partition = partition.index;
       record.kind = v1::GRADIENT;
       record.step = cursor.step++;
+      record.previous_sequence = cursor.previous_sequence;
       record.sequence = cursor.sequence++;
+      cursor.previous_sequence = record.sequence;
       record.dtype = placement.dtype;
       record.length = partition.length;
       record.values = bytes_of(gradient).subspan(partition.offset * element, partition.length * element);

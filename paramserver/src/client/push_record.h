@@ -21,6 +21,7 @@ struct PushRecord {
   v1::PushKind kind = v1::GRADIENT;   // dense
   std::int64_t step = 0;
   std::uint64_t sequence = 0;         // 0 for INITIAL pushes (idempotent, outside the sequence)
+  std::uint64_t previous_sequence = 0;  // of the push before this one from the same cursor; 0: none
   DType dtype = DType::F32;
   std::uint64_t length = 0;           // dense: elements
   std::uint64_t row_width = 0;        // rows: elements per row

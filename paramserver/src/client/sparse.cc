@@ -139,7 +139,9 @@ std::future<void> Client::push_rows(std::string_view name, std::span<const std::
       record.worker = impl.options.worker;
       record.rows = true;
       record.step = cursor.step++;
+      record.previous_sequence = cursor.previous_sequence;
       record.sequence = cursor.sequence++;
+      cursor.previous_sequence = record.sequence;
       record.dtype = table->dtype;
       record.row_width = width;
       record.ids = batches[s]->ids;

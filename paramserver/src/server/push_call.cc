@@ -2,7 +2,8 @@
 //
 // Order of checks (nothing changes until the last step):
 //  1. the first message is a header; worker, kind, partition, dtype and length agree with the
-//     partition; the size is within --max-request-bytes; sync steps are plausible;
+//     partition; the size is within --max-request-bytes; the server has taken the worker's
+//     previous push (sequence_gap.h); sync steps are plausible;
 //  2. the data is received whole (a second header, more or less data than the header says is
 //     refused) - the partition is not locked meanwhile; one data message carrying all of it is
 //     kept as it is, several are copied into a staging buffer;
@@ -18,6 +19,7 @@
 #include "server/call_wait.h"
 #include "server/calls.h"
 #include "server/rejection.h"
+#include "server/sequence_gap.h"
 #include "server/sync_rules.h"
 
 namespace ronde::ps::server {
@@ -134,9 +136,11 @@ void push_call(ServerCore& core, grpc::ServerContext& context, grpc::ServerReade
   const std::uint32_t worker = header.worker();
   const bool gradient = header.kind() == v1::GRADIENT;
   const bool sync = core.options.mode == Mode::Sync;
-  if (gradient && sync) {
+  if (gradient) {
+    // Before the data. Last sequences only grow, so what holds now holds when the push is applied.
     std::lock_guard<std::mutex> lock(partition->mutex);
-    if (!partition->ledger.is_duplicate(worker, header.sequence())) check_sync_step(*partition, worker, header.step(), who);
+    check_sequence_gap(core, *partition, worker, header.sequence(), header.previous_sequence(), header.gap_allowed(), who);
+    if (sync && !partition->ledger.is_duplicate(worker, header.sequence())) check_sync_step(*partition, worker, header.step(), who);
   }
 
   const std::size_t bytes = partition->layout().bytes();

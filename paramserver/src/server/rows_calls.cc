@@ -13,6 +13,7 @@
 #include "server/calls.h"
 #include "server/element_ops.h"
 #include "server/rejection.h"
+#include "server/sequence_gap.h"
 #include "server/sync_rules.h"
 
 namespace ronde::ps::server {
@@ -126,9 +127,11 @@ void push_rows_call(ServerCore& core, grpc::ServerContext& context, grpc::Server
   const std::uint32_t worker = header.worker();
   const std::int64_t step = header.step();
   const bool sync = core.options.mode == Mode::Sync;
-  if (sync) {
+  {
+    // Before the rows. Last sequences only grow, so what holds now holds when the push is applied.
     std::lock_guard<std::mutex> lock(table->mutex);
-    if (!table->ledger.is_duplicate(worker, header.sequence())) check_sync_step(*table, worker, step, who);
+    check_sequence_gap(core, *table, worker, header.sequence(), header.previous_sequence(), header.gap_allowed(), who);
+    if (sync && !table->ledger.is_duplicate(worker, header.sequence())) check_sync_step(*table, worker, step, who);
   }
 
   const ReceivedRows rows = receive_rows(context, reader, table->layout(), header.rows(), who);

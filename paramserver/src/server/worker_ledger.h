@@ -6,6 +6,8 @@
 // (applied, or summed into the current sync step) and is a duplicate: acknowledged, nothing
 // changed. durable_sequence[worker] is last_sequence[worker] as of the last committed checkpoint
 // (what a restarted server will remember); clients keep pushes above it to replay after a restart.
+// A push also names the worker's previous sequence; sequence_gap.h refuses one whose previous the
+// ledger has not taken.
 #pragma once
 
 #include <algorithm>

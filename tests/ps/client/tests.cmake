@@ -15,6 +15,7 @@ add_executable(ps_client_tests
   ${CMAKE_CURRENT_LIST_DIR}/large_tensor_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/load_retries_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/restart_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/sequence_gap_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/errors_test.cc)
 target_link_libraries(ps_client_tests PRIVATE ronde_ps_test_support ronde::optim GTest::gtest_main)
 ronde_set_warnings(ps_client_tests)

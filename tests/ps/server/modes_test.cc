@@ -245,6 +245,50 @@ TEST(ExactlyOnce, InitialValuesDoNotConsumeGradientSequences) {
   EXPECT_EQ(client.pull("w", 0, 0, 1).values, std::vector<float>({3}));
 }
 
+// A gradient carries its worker's previous sequence; a server that has not taken that push (it
+// restarted from an older checkpoint) refuses it with ABORTED, naming both sequences, before
+// anything changes, so that the worker replays the lost pushes first: taking it would make their
+// replay look like duplicates. Replays (gap_allowed) and duplicates pass.
+TEST(ExactlyOnce, APushWhosePreviousTheServerLacksIsAbortedUntilTheGapIsFilled) {
+  RunningServer server({"--mode", "async", "--optimizer", "sum"});
+  RawClient& client = *server.client;
+  init(client, "w", {0});
+  auto gradient = [&](std::uint64_t sequence, std::uint64_t previous, bool gap_allowed = false) {
+    v1::PushHeader header;
+    header.set_tensor("w");
+    header.set_step(static_cast<std::int64_t>(sequence) - 1);
+    header.set_sequence(sequence);
+    header.set_previous_sequence(previous);
+    header.set_gap_allowed(gap_allowed);
+    header.set_dtype(v1::F32);
+    header.set_length(1);
+    const float one = 1;
+    return client.push_raw(header, std::string(reinterpret_cast<const char*>(&one), sizeof one));
+  };
+  ASSERT_TRUE(gradient(1, 0).status.ok());
+  const PushResult early = gradient(3, 2);
+  EXPECT_EQ(early.status.error_code(), grpc::StatusCode::ABORTED);
+  for (const char* part : {"sequence gap", "up to sequence 1", "previous push (sequence 2)", "tensor 'w'"}) {
+    EXPECT_NE(early.status.error_message().find(part), std::string::npos) << early.status.error_message();
+  }
+  EXPECT_EQ(client.pull("w", 0, 0, 0).values, std::vector<float>({1})) << "the refused push changed the values";
+  ASSERT_TRUE(gradient(2, 1).status.ok());  // the replay of the lost push fills the gap
+  const PushResult now = gradient(3, 2);
+  ASSERT_TRUE(now.status.ok()) << now.status.error_message();
+  EXPECT_FALSE(now.reply.duplicate());
+  EXPECT_TRUE(gradient(2, 1).reply.duplicate());  // a late retry is still a duplicate
+  const PushResult allowed = gradient(9, 7, /*gap_allowed=*/true);
+  ASSERT_TRUE(allowed.status.ok()) << allowed.status.error_message();
+  EXPECT_EQ(client.pull("w", 0, 0, 0).values, std::vector<float>({4}));
+
+  // Sparse rows follow the same rule.
+  ASSERT_TRUE(client.declare(table_declare("emb", 2)).ok());
+  ASSERT_TRUE(client.push_rows("emb", 0, 0, 1, {3}, {1, 1}, 2).status.ok());
+  const PushResult rows_early = client.push_rows("emb", 0, 2, 3, {3}, {1, 1}, 2, /*previous_sequence=*/2);
+  EXPECT_EQ(rows_early.status.error_code(), grpc::StatusCode::ABORTED) << rows_early.status.error_message();
+  EXPECT_EQ(client.pull_rows("emb", 0, 0, {3}).values, std::vector<float>({1, 1}));
+}
+
 TEST(ExactlyOnce, SyncRetriesBeforeAndAfterTheStepCompletes) {
   RunningServer server({"--workers", "2", "--optimizer", "sum", "--aggregate", "sum"});
   RawClient& client = *server.client;

@@ -89,7 +89,7 @@ PullResult RawClient::pull(const std::string& tensor, std::uint32_t partition, s
 
 PushResult RawClient::push_rows(const std::string& table, std::uint32_t worker, std::int64_t step,
                                 std::uint64_t sequence, const std::vector<std::int64_t>& ids,
-                                const std::vector<float>& rows, std::uint64_t width) {
+                                const std::vector<float>& rows, std::uint64_t width, std::uint64_t previous_sequence) {
   PushResult result;
   auto call = context();
   auto writer = stub_->PushRows(call.get(), &result.reply);
@@ -102,6 +102,7 @@ PushResult RawClient::push_rows(const std::string& table, std::uint32_t worker, 
   header->set_dtype(v1::F32);
   header->set_row_width(width);
   header->set_rows(ids.size());
+  header->set_previous_sequence(previous_sequence);
   bool open = writer->Write(chunk);
   chunk.clear_header();  // later messages carry data only
   if (open && !ids.empty()) {

@@ -59,8 +59,10 @@ class RawClient {
   PullResult pull(const std::string& tensor, std::uint32_t partition, std::uint32_t worker, std::int64_t step,
                   std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
+  // `previous_sequence`: the header's field of that name (0: none, as for a first push).
   PushResult push_rows(const std::string& table, std::uint32_t worker, std::int64_t step, std::uint64_t sequence,
-                       const std::vector<std::int64_t>& ids, const std::vector<float>& rows, std::uint64_t width);
+                       const std::vector<std::int64_t>& ids, const std::vector<float>& rows, std::uint64_t width,
+                       std::uint64_t previous_sequence = 0);
   RowsResult pull_rows(const std::string& table, std::uint32_t worker, std::int64_t step,
                        const std::vector<std::int64_t>& ids,
                        std::chrono::milliseconds timeout = std::chrono::seconds(10));
