@@ -123,6 +123,13 @@ bool report(const ReportContext& context, const Results& results) {
         std::snprintf(buf, sizeof buf, "%s/plaintext %.2f (%s)", modes[static_cast<std::size_t>(security)].name.c_str(),
                       ratio, ratio >= 0.50 ? "met" : "MISSED");
         verdicts.emplace_back(buf);
+        // The same ratio for the bare gRPC stream: what gRPC's TLS allows on this machine.
+        const auto plain_grpc = summarize(measured, "grpc");
+        const auto secured_grpc = summarize(secured->second, "grpc");
+        if (plain_grpc && secured_grpc) {
+          std::snprintf(buf, sizeof buf, " [bare gRPC: %.2f]", plain_grpc->total / secured_grpc->total);
+          verdicts.back() += buf;
+        }
       }
     }
     std::string line;

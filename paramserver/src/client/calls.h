@@ -19,8 +19,9 @@
 namespace ronde::ps::client {
 
 // The stubs of one server's channel: the generated one for the small calls and the rows, and
-// Push and Pull over pre-encoded chunk messages (common/frames.h), so that a dense partition's
-// bytes are sent from the caller's memory and received straight into it.
+// Push and Pull over pre-encoded chunk messages (common/frames.h): a pulled partition is copied
+// once, from the received message into the caller's tensor, and a push is sent from a single
+// copy of the caller's bytes (or in place from a record that owns them).
 class Stub {
  public:
   explicit Stub(const std::shared_ptr<grpc::Channel>& channel);

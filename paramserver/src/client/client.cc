@@ -28,8 +28,9 @@ Cursor cursor_after_declare(Mode mode, std::uint64_t version) {
 }
 
 Cursor merged(const Cursor& existing, const Cursor& declared) {
-  return {std::max(existing.step, declared.step), std::max(existing.sequence, declared.sequence),
-          existing.previous_sequence};
+  // previous_sequence starts afresh: the declare passed the gate (and any replay), and the server
+  // it reached may hold none of this worker's pushes (a restart without checkpoints).
+  return {std::max(existing.step, declared.step), std::max(existing.sequence, declared.sequence), 0};
 }
 
 std::span<const std::byte> bytes_of(const Tensor& tensor) {

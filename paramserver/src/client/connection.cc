@@ -1,5 +1,7 @@
 #include "client/connection.h"
 
+#include <optional>
+
 #include <algorithm>
 #include <string>
 #include <utility>
@@ -83,6 +85,11 @@ v1::StatusReply Connection::connect() {
     if (!is_retryable(status) || !backoff.wait()) fail(status, "Status", backoff.failures());
     mark_suspect();
   }
+}
+
+std::string Connection::trusted_incarnation() const {
+  std::lock_guard lock(mutex_);
+  return incarnation_;
 }
 
 v1::StatusReply Connection::status() const {
@@ -333,8 +340,13 @@ grpc::Status Connection::acknowledged(const PushRecord& record, const v1::PushRe
 
 v1::PushReply Connection::push(const PushRecord& record, std::chrono::milliseconds timeout) {
   Backoff backoff(options_.initial_backoff, options_.max_backoff, options_.retry_budget);
+  // Sequence gaps (server/sequence_gap.h): the server restarted without this worker's earlier
+  // pushes. The first refusal makes the connection verify the server, which replays what it
+  // retained, and the push is sent again. Only a second refusal under the same trusted
+  // incarnation, with that verification in between, means the replay could not fill the gap: the
+  // pushes it lacks are no longer retained, so they are lost; the push then goes with gap_allowed.
   bool gap_allowed = false;
-  bool gap_seen = false;
+  std::optional<std::string> gap_under;  // the trusted incarnation when the last gap was refused
   for (;;) {
     const auto deadline = Clock::now() + timeout;
     grpc::Status status = pass_gate(deadline);
@@ -347,21 +359,21 @@ v1::PushReply Connection::push(const PushRecord& record, std::chrono::millisecon
         if (status.ok()) return reply;
       }
     }
-    if (status.error_code() == grpc::StatusCode::ABORTED) {
-      // A sequence gap (server/sequence_gap.h): the server restarted without this worker's
-      // earlier pushes. First verify it, which replays what this connection retained, and send
-      // again; a gap that remains is of pushes no longer retained: they are lost, say so.
-      if (!gap_seen) {
-        gap_seen = true;
+    if (status.error_code() == grpc::StatusCode::ABORTED && !gap_allowed) {
+      const std::string trusted = trusted_incarnation();
+      if (gap_under != trusted) {
+        gap_under = trusted;
         mark_suspect();
         continue;
       }
       log_.warn(record.describe(), " on parameter server ", address_, ": ", status.error_message(),
-                "; but this worker no longer retains the pushes it lacks (more than ", kMaxRetainedBytesPerServer >> 20,
-                " MiB awaited a checkpoint), so they are lost; pushing on without them");
+                "; the replay did not fill that gap, so this worker no longer retains the pushes it lacks (see "
+                "the warning about retained pushes): they are lost; pushing on without them");
       gap_allowed = true;
       continue;
     }
+    gap_allowed = false;  // any other failure: the next attempt checks for gaps afresh
+    gap_under.reset();
     if (!is_retryable(status)) fail(status, record.describe(), backoff.failures() + 1);
     mark_suspect();
     if (!backoff.wait()) fail(status, record.describe(), backoff.failures());

@@ -33,9 +33,10 @@
 // refused by the server with ABORTED, because it names a previous sequence the server has not
 // taken (server/sequence_gap.h): push() then marks the connection suspect and sends it again
 // through the gate, which replays first. Taking it would have raised the worker's last sequence
-// past the lost pushes, and their replay would have been dropped as duplicates. A gap that remains
-// after the verification is of pushes no longer retained (the log overflowed): the push is sent
-// with gap_allowed after a warning saying they are lost. Replayed pushes are sent with gap_allowed.
+// past the lost pushes, and their replay would have been dropped as duplicates. A second refusal
+// under the same trusted incarnation, with a verification in between, means a gap the replay
+// could not fill: pushes no longer retained (the log overflowed). The push is then sent with
+// gap_allowed after a warning saying they are lost. Replayed pushes are sent with gap_allowed.
 #pragma once
 
 #include <chrono>
@@ -79,6 +80,8 @@ class Connection {
   v1::StatusReply connect();
   // The last Status reply of the trusted incarnation.
   v1::StatusReply status() const;
+  // The trusted incarnation ("" before connect()).
+  std::string trusted_incarnation() const;
 
   // One attempt of a call on a prepared context (deadline and token set); it reports the
   // incarnation its reply named ("" when the reply names none).

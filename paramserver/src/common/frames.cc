@@ -11,6 +11,8 @@ enum WireType : std::uint32_t { kVarint = 0, kFixed64 = 1, kLengthDelimited = 2,
 
 // The largest encoding of a 64-bit varint.
 constexpr std::size_t kMaxVarintBytes = 10;
+// Protobuf's largest field number (2^29 - 1).
+constexpr std::uint64_t kMaxFieldNumber = (std::uint64_t{1} << 29) - 1;
 
 // `value` as a protobuf varint at `out`; returns the bytes written.
 std::size_t put_varint(std::uint64_t value, std::uint8_t* out) {
@@ -43,6 +45,7 @@ class Cursor {
     for (std::size_t i = 0; i < kMaxVarintBytes; ++i) {
       std::uint8_t b = 0;
       if (!byte(b)) return false;
+      if (i == kMaxVarintBytes - 1 && b > 1) return false;  // bits beyond 64
       out |= static_cast<std::uint64_t>(b & 0x7f) << (7 * i);
       if ((b & 0x80) == 0) return true;
     }
@@ -125,6 +128,10 @@ bool ReceivedChunk::parse(const grpc::ByteBuffer& message) {
     }
     const std::uint64_t field = tag >> 3;
     const auto type = static_cast<std::uint32_t>(tag & 7);
+    if (field == 0 || field > kMaxFieldNumber) {
+      why_ = "a field numbered " + std::to_string(field);
+      return false;
+    }
     bool skipped = false;
     std::uint64_t ignored = 0;
     switch (type) {
@@ -133,7 +140,10 @@ bool ReceivedChunk::parse(const grpc::ByteBuffer& message) {
       case kFixed32: skipped = cursor.skip(4); break;
       case kLengthDelimited: {
         std::uint64_t size = 0;
-        if (!cursor.varint(size)) break;
+        if (!cursor.varint(size)) {
+          why_ = "field " + std::to_string(field) + " has a truncated or overlong length";
+          return false;
+        }
         Range* range = field == kChunkHeaderField ? &header_ : field == kChunkDataField ? &data_ : nullptr;
         if (range != nullptr) {
           if (range->present) {
@@ -147,8 +157,8 @@ bool ReceivedChunk::parse(const grpc::ByteBuffer& message) {
       }
       default: why_ = "field " + std::to_string(field) + " has the unsupported wire type " + std::to_string(type); return false;
     }
-    if (field == 0 || !skipped) {
-      why_ = field == 0 ? "a field numbered 0" : "field " + std::to_string(field) + " runs past the message's end";
+    if (!skipped) {
+      why_ = "field " + std::to_string(field) + " runs past the message's end";
       return false;
     }
     if ((field == kChunkHeaderField || field == kChunkDataField) && type != kLengthDelimited) {

@@ -1,6 +1,7 @@
 // Push and pull chunk messages handled as gRPC byte buffers rather than protobuf objects, so that
-// a tensor's bytes are not copied on their way to and from the wire: a data chunk is sent straight
-// from the memory that holds the values, and a received one is copied once, into its destination.
+// a tensor's bytes are not copied into and out of protobuf messages on their way to and from the
+// wire: a data chunk is sent in place from a buffer it keeps alive, and a received one is copied
+// once, into its destination.
 //
 // The bytes on the wire are exactly the protobuf encoding of PushChunk and PullChunk
 // (proto/ronde_ps.proto): a header chunk holds field 1, a data chunk field 2 (`bytes data`). The
@@ -34,8 +35,9 @@ grpc::ByteBuffer data_chunk(std::span<const std::byte> bytes, std::shared_ptr<co
 grpc::ByteBuffer header_chunk(const google::protobuf::MessageLite& header);
 
 // One received chunk message, split into its fields without copying them. Unknown fields are
-// skipped, as protobuf does; a header or data field given twice is refused (ronde never sends
-// one, and merging them would hide a broken peer).
+// skipped, as protobuf does, except groups (a long-deprecated encoding no ronde message uses),
+// which are refused; so are a header or data field given twice (ronde never sends one, and
+// merging them would hide a broken peer) and field numbers beyond protobuf's range.
 class ReceivedChunk {
  public:
   // False, with why() saying what was wrong, when `message` is not a well-formed chunk.

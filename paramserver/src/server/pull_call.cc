@@ -20,7 +20,10 @@ namespace ronde::ps::server {
 
 void pull_call(ServerCore& core, grpc::ServerContext& context, PullStreamer& streamer) {
   v1::PullRequest request;
-  if (!streamer.Read(&request)) reject("a Pull call must carry one PullRequest");
+  if (!streamer.Read(&request)) {
+    if (context.IsCancelled()) reject(grpc::StatusCode::CANCELLED, "a Pull call cancelled before its request arrived");
+    reject("a Pull call must carry one readable PullRequest");
+  }
   const std::string who = "pull of tensor '" + request.tensor() + "' partition " + std::to_string(request.partition()) +
                           " by worker " + std::to_string(request.worker()) + " (step " + std::to_string(request.step()) +
                           ")";

@@ -27,7 +27,7 @@ void check_sequence_gap(const ServerCore& core, const Unit& unit, std::uint32_t 
                           "'s pushes up to sequence " + std::to_string(taken) + ", not its previous push (sequence " +
                           std::to_string(previous) + "): it restarted from a checkpoint older than that push, " +
                           "which the worker replays first";
-  core.log.info(why);
+  core.log.warn(why);  // worth seeing: a restart raced a worker's push, or the worker lost pushes
   reject(grpc::StatusCode::ABORTED, why);
 }
 

@@ -59,6 +59,7 @@ grpc::Status guarded(ServerCore& core, grpc::ServerContext& context, const char*
   switch (status.error_code()) {
     case grpc::StatusCode::OK:
     case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::ABORTED:  // a sequence gap, logged where it is found (sequence_gap.h)
     case grpc::StatusCode::CANCELLED:
     case grpc::StatusCode::DEADLINE_EXCEEDED: break;
     default: core.log.warn(name, " from ", context.peer(), " refused: ", status.error_message());

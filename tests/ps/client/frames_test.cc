@@ -120,9 +120,11 @@ TEST(Frames, UnknownFieldsAreSkippedAndAnEmptyMessageHasNeitherPart) {
   chunk.copy_data(reinterpret_cast<std::byte*>(out.data()));
   EXPECT_EQ(out, "abc");
 
-  ASSERT_TRUE(chunk.parse(grpc::ByteBuffer())) << chunk.why();
-  EXPECT_FALSE(chunk.has_header());
-  EXPECT_FALSE(chunk.has_data());
+  for (const grpc::ByteBuffer& empty : {grpc::ByteBuffer(), grpc::ByteBuffer(nullptr, 0)}) {  // none; zero bytes
+    ASSERT_TRUE(chunk.parse(empty)) << chunk.why();
+    EXPECT_FALSE(chunk.has_header());
+    EXPECT_FALSE(chunk.has_data());
+  }
 }
 
 TEST(Frames, MalformedChunksAreRefusedSayingWhy) {
@@ -134,7 +136,10 @@ TEST(Frames, MalformedChunksAreRefusedSayingWhy) {
       {std::string("\x10\x05", 2), "not length-delimited"},
       {std::string("\x02\x00", 2), "numbered 0"},
       {std::string("\x13", 1), "unsupported wire type 3"},
-      {std::string("\x12\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 12), "runs past the message's end"},
+      {std::string("\x80\x80\x80\x80\x10", 5), "a field numbered 536870912"},
+      {"\x12" + std::string(9, '\xff') + "\x01", "runs past the message's end"},  // a length of 2^64 - 1
+      {"\x12" + std::string(9, '\xff') + "\x02", "truncated or overlong length"},  // bits beyond 64
+      {"\x12" + std::string(10, '\xff') + "\x01", "truncated or overlong length"},  // 11 bytes
   };
   for (const auto& [bytes, why] : cases) {
     ReceivedChunk chunk;

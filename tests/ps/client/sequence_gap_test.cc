@@ -1,8 +1,9 @@
 // The client's side of the sequence-gap rule (server/sequence_gap.h), through one Connection to a
 // real server: a push whose previous sequence the server lacks is refused with ABORTED; the
-// connection verifies the server (replaying what it retained) and sends it again; when the gap
-// remains, the pushes it lacks are no longer retained, and the push goes on with gap_allowed
-// after a warning that says they are lost. (The replay itself sends gap_allowed: restart_test.cc.)
+// connection verifies the server (which would replay what it retained) and sends it again; when
+// the gap remains under the same incarnation, the pushes it lacks are no longer retained, and the
+// push goes on with gap_allowed after a warning that says they are lost: two refusals, not one
+// and not more. (Replays themselves send gap_allowed; restart_test.cc kills and restarts servers.)
 #include <gtest/gtest.h>
 
 #include <sstream>
@@ -61,6 +62,13 @@ TEST(ClientSequenceGap, PushesWhosePredecessorsAreLostGoOnWithAWarning) {
   for (const char* part : {"sequence gap", "no longer retains", "lost", "Push of 'w' partition 0 (step 2, sequence 3)"}) {
     EXPECT_NE(said.find(part), std::string::npos) << "missing '" << part << "' in: " << said;
   }
+
+  const std::string server_log = servers.logs();
+  std::size_t refusals = 0;
+  for (auto at = server_log.find("sequence gap"); at != std::string::npos; at = server_log.find("sequence gap", at + 1)) {
+    ++refusals;
+  }
+  EXPECT_EQ(refusals, 2u) << "expected one refusal before the verification and one after it:\n" << server_log;
 
   std::vector<float> pulled(2, -1);
   connection.call("Pull", 5s, [&](client::Stub& stub, grpc::ClientContext& context, std::string& incarnation) {

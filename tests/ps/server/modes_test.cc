@@ -287,6 +287,33 @@ TEST(ExactlyOnce, APushWhosePreviousTheServerLacksIsAbortedUntilTheGapIsFilled) 
   const PushResult rows_early = client.push_rows("emb", 0, 2, 3, {3}, {1, 1}, 2, /*previous_sequence=*/2);
   EXPECT_EQ(rows_early.status.error_code(), grpc::StatusCode::ABORTED) << rows_early.status.error_message();
   EXPECT_EQ(client.pull_rows("emb", 0, 0, {3}).values, std::vector<float>({1, 1}));
+  ASSERT_TRUE(client.push_rows("emb", 0, 1, 2, {3}, {1, 1}, 2, /*previous_sequence=*/1).status.ok());
+  ASSERT_TRUE(client.push_rows("emb", 0, 2, 3, {3}, {1, 1}, 2, /*previous_sequence=*/2).status.ok());
+  EXPECT_EQ(client.pull_rows("emb", 0, 0, {3}).values, std::vector<float>({3, 3}));
+}
+
+// In sync mode the gap is found before the step rules: an early push of a later step is ABORTED
+// (the worker replays, then sends it again), not refused for good as a wrong step.
+TEST(ExactlyOnce, SyncModeReportsAGapBeforeAWrongStep) {
+  RunningServer server({"--optimizer", "sum"});
+  RawClient& client = *server.client;
+  init(client, "w", {0});
+  v1::PushHeader header;
+  header.set_tensor("w");
+  header.set_dtype(v1::F32);
+  header.set_length(1);
+  header.set_step(0);
+  header.set_sequence(1);
+  const float one = 1;
+  const std::string data(reinterpret_cast<const char*>(&one), sizeof one);
+  ASSERT_TRUE(client.push_raw(header, data).status.ok());
+  header.set_step(2);
+  header.set_sequence(3);
+  header.set_previous_sequence(2);
+  const PushResult early = client.push_raw(header, data);
+  EXPECT_EQ(early.status.error_code(), grpc::StatusCode::ABORTED) << early.status.error_message();
+  header.set_previous_sequence(0);  // the same push without the previous sequence: a wrong step
+  EXPECT_EQ(client.push_raw(header, data).status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 TEST(ExactlyOnce, SyncRetriesBeforeAndAfterTheStepCompletes) {
