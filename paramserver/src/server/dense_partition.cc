@@ -111,6 +111,15 @@ void DensePartition::apply_accumulated() {
   update();
 }
 
+std::shared_ptr<const std::byte[]> DensePartition::pull_snapshot() {
+  if (auto shared = pull_snapshot_.lock(); shared && pull_snapshot_version_ == version) return shared;
+  std::shared_ptr<std::byte[]> copy(new std::byte[values_.size()]);  // not zeroed: filled next
+  copy_values(copy.get());
+  pull_snapshot_ = copy;
+  pull_snapshot_version_ = version;
+  return copy;
+}
+
 void DensePartition::copy_values(std::byte* out) const {
   if (!values_.empty()) std::memcpy(out, values_.data(), values_.size());
 }

@@ -65,7 +65,11 @@ class DensePartition {
   void accumulate(const std::byte* data);    // sync: add to the step's sum
   void apply_accumulated();                  // sync: aggregate, update, clear; version + 1
   void copy_values(std::byte* out) const;
-  const std::byte* values() const { return values_.data(); }
+  // The values as they are now, for pulls to send without the lock: the copy another pull of this
+  // version is still sending, else a new one. Only pulls in flight keep a copy alive, so an idle
+  // partition holds no second copy of its values. (The values change only with `version`:
+  // initial values arrive before any pull can run.)
+  std::shared_ptr<const std::byte[]> pull_snapshot();
 
   // Checkpoints. save() adds copies of the values, the accumulator (when a step is partly
   // pushed) and the optimizer state under `prefix` ("dense/3"), and returns the record for the
@@ -87,6 +91,8 @@ class DensePartition {
   std::vector<std::byte> grad_;         // empty in "sum" mode
   std::vector<std::byte> accumulator_;  // sync only; allocated on first use
   std::unique_ptr<optim::Optimizer> optimizer_;
+  std::weak_ptr<const std::byte[]> pull_snapshot_;
+  std::uint64_t pull_snapshot_version_ = 0;
 };
 
 }  // namespace ronde::ps::server

@@ -1,11 +1,11 @@
 // Pull: the values of one dense partition, as a header then data chunks of at most 4 MiB
 // (kSendChunkBytes).
-// The values are copied once, under the partition's lock, once the mode's condition holds
-// (initial values set; sync: version >= step; bounded staleness: every worker pushed step - tau
-// steps), into a buffer that the chunk messages then refer to in place; they are streamed
-// without the lock, and the buffer is freed when gRPC has sent the last of them.
+// Once the mode's condition holds (initial values set; sync: version >= step; bounded staleness:
+// every worker pushed step - tau steps), the values are copied under the partition's lock into a
+// buffer that the chunk messages then refer to in place, shared by the pulls of the same version
+// in flight (sync mode: every worker pulls each step); they are streamed without the lock, and
+// the buffer is freed when gRPC has sent the last message of the last pull using it.
 #include <algorithm>
-#include <cstring>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -39,7 +39,7 @@ void pull_call(ServerCore& core, grpc::ServerContext& context, PullStreamer& str
   const auto tau = static_cast<std::int64_t>(core.options.staleness);
 
   const std::size_t bytes = layout.bytes();
-  std::shared_ptr<std::byte[]> values;
+  std::shared_ptr<const std::byte[]> values;
   std::uint64_t version = 0;
   {
     CallWait wait(context, core.stopping);
@@ -69,10 +69,7 @@ void pull_call(ServerCore& core, grpc::ServerContext& context, PullStreamer& str
           return "the slowest worker to push " + std::to_string(step - tau) + " steps of " + layout.name() +
                  " (it has pushed " + std::to_string(partition->ledger.slowest()) + ")";
         });
-    allocating(who + " (copying its values)", bytes, [&] {
-      values.reset(new std::byte[bytes]);  // not zeroed: every byte is written next
-      std::memcpy(values.get(), partition->values(), bytes);
-    });
+    allocating(who + " (copying its values)", bytes, [&] { values = partition->pull_snapshot(); });
     version = partition->version;
   }
 
