@@ -3,7 +3,7 @@
 //
 //   build/benchmarks/ps_bench [--sizes 1M,16M,128M] [--servers 1,2] [--security plain,tls,mtls]
 //       [--iters N] [--warmup N] [--quick] [--mode async] [--optimizer sum]
-//       [--partition-bytes 2M] [--chunk-bytes 4M] [--impls ronde,grpc] [--server-binary PATH]
+//       [--partition-bytes 2M] [--chunk-bytes 4M] [--connections N] [--impls ronde,grpc] [--server-binary PATH]
 //       [--certs DIR] [--csv bench-results/ps.csv]
 //
 // scripts/bench.sh ps runs it. For every server count it starts, for each security mode, that many
@@ -75,6 +75,7 @@ struct Options {
   std::string optimizer = "sum";
   std::size_t partition_bytes = 2 * MiB;
   std::size_t chunk_bytes = 4 * MiB;
+  int connections = ronde::ps::ClientOptions{}.connections;
   std::vector<std::string> impls = {"ronde", "grpc"};
   std::string server_binary = RONDE_PS_SERVER_BINARY;
   std::string certs;
@@ -85,7 +86,7 @@ void print_usage(std::FILE* out) {
   std::fprintf(out,
                "usage: ps_bench [--sizes 1M,16M,128M] [--servers 1,2] [--security plain,tls,mtls]\n"
                "                [--iters N] [--warmup N] [--quick] [--mode async|sync|stale]\n"
-               "                [--optimizer sum|sgd|...] [--partition-bytes 2M] [--chunk-bytes 4M]\n"
+               "                [--optimizer sum|sgd|...] [--partition-bytes 2M] [--chunk-bytes 4M] [--connections N]\n"
                "                [--impls ronde,grpc] [--server-binary PATH] [--certs DIR] [--csv PATH]\n"
                "Push+pull throughput of ronde's parameter server against a bare gRPC stream of the\n"
                "same bytes (the ceiling), plaintext, TLS and mutual TLS, with real server processes.\n");
@@ -147,6 +148,8 @@ Options parse(int argc, char** argv) {
       options.partition_bytes = size();
     } else if (name == "--chunk-bytes") {
       options.chunk_bytes = size();
+    } else if (name == "--connections") {
+      options.connections = count(1);
     } else if (name == "--impls") {
       options.impls = ronde::bench::split_list(value());
       for (const auto& item : options.impls) {
@@ -319,6 +322,7 @@ int main(int argc, char** argv) {
         setup_options.optimizer = options.optimizer;
         setup_options.partition_bytes = options.partition_bytes;
         setup_options.chunk_bytes = options.chunk_bytes;
+        setup_options.connections = options.connections;
         setup_options.certs = certs;
         setup_options.work = work;
         setup_options.self = self;
@@ -331,8 +335,8 @@ int main(int argc, char** argv) {
         throw std::runtime_error(std::string(error.what()) + "\nronde-ps-server logs:\n" + all_logs(configurations));
       }
     }
-    const ReportContext context{options.mode, options.optimizer, options.partition_bytes, options.chunk_bytes,
-                                options.csv};
+    const ReportContext context{options.mode,        options.optimizer,   options.partition_bytes,
+                                options.chunk_bytes, options.connections, options.csv};
     if (!report(context, results)) rc = 1;
   } catch (const std::exception& error) {
     std::fprintf(stderr, "ps_bench: %s\n", error.what());

@@ -57,9 +57,10 @@ bool report(const ReportContext& context, const Results& results) {
 
   std::printf("\nparameter server push+pull vs a bare gRPC stream of the same bytes (medians, ms; GB/s = bytes "
               "pushed + pulled per second)\n");
-  std::printf("servers: --mode %s --optimizer %s, 1 worker; partitions %s, chunks %s; a bearer token on every call\n\n",
+  std::printf("servers: --mode %s --optimizer %s, 1 worker; partitions %s, chunks %s; ronde: %d connection%s per "
+              "server, grpc: 1 stream per server; a bearer token on every call\n\n",
               context.mode.c_str(), context.optimizer.c_str(), human_bytes(context.partition_bytes).c_str(),
-              human_bytes(context.chunk_bytes).c_str());
+              human_bytes(context.chunk_bytes).c_str(), context.connections, context.connections == 1 ? "" : "s");
   std::printf("%7s %8s %-5s %5s | %8s %8s %8s %7s | %8s %8s %8s %7s | %10s | %11s %10s\n", "servers", "model", "sec",
               "iters", "push", "pull", "ronde", "GB/s", "upload", "download", "grpc", "GB/s", "ronde/grpc",
               "ronde/plain", "grpc/plain");

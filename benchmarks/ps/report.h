@@ -39,6 +39,7 @@ struct ReportContext {
   std::string optimizer;
   std::size_t partition_bytes = 0;
   std::size_t chunk_bytes = 0;
+  int connections = 0;  // the Client's TCP connections per server
   std::string csv;  // empty: no CSV
 };
 

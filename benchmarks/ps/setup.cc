@@ -60,6 +60,7 @@ Setup::Setup(const SetupOptions& options) : servers_(options.servers) {
     client_options.token = token;
     client_options.partition_bytes = options.partition_bytes;
     client_options.chunk_bytes = options.chunk_bytes;
+    client_options.connections = options.connections;
     client_ = std::make_unique<ronde::ps::Client>(client_options);
   }
   for (const auto& raw : raw_servers_) {

@@ -64,9 +64,13 @@ Connection::Connection(std::uint32_t index, const ClientOptions& options, const 
     : index_(index),
       address_(options.servers.at(index)),
       options_(options),
-      log_(log),
-      channel_(make_channel(address_, options)),
-      stub_(std::make_unique<Stub>(channel_)) {}
+      log_(log) {
+  for (int i = 0; i < options.connections; ++i) {
+    auto channel = make_channel(address_, options);
+    auto stub = std::make_unique<Stub>(channel);
+    links_.push_back({std::move(channel), std::move(stub)});
+  }
+}
 
 Connection::~Connection() = default;
 
@@ -75,6 +79,13 @@ std::unique_ptr<grpc::ClientContext> Connection::new_context(Clock::time_point d
   context->set_deadline(std::chrono::system_clock::now() + (deadline - Clock::now()));
   security::add_call_token(*context, options_.tls, options_.token);
   return context;
+}
+
+Stub& Connection::next_stub() { return *links_[next_link_++ % links_.size()].stub; }
+
+bool Connection::every_link_ready() const {
+  return std::all_of(links_.begin(), links_.end(),
+                     [](const Link& link) { return link.channel->GetState(false) == GRPC_CHANNEL_READY; });
 }
 
 v1::StatusReply Connection::connect() {
@@ -120,7 +131,7 @@ void Connection::remember_declare(const v1::DeclareRequest& request) {
 grpc::Status Connection::pass_gate(Clock::time_point deadline) {
   std::unique_lock lock(mutex_);
   for (;;) {
-    if (!suspect_ && !verifying_ && channel_->GetState(false) == GRPC_CHANNEL_READY) return grpc::Status::OK;
+    if (!suspect_ && !verifying_ && every_link_ready()) return grpc::Status::OK;
     if (verifying_) {
       // Wait (until this attempt's deadline) for the verification in progress and share its
       // outcome: a failure sends every waiter back to its own backoff rather than into a second
@@ -184,13 +195,24 @@ void Connection::check_identity(const v1::StatusReply& reply) const {
   }
 }
 
+grpc::Status Connection::status_over_every_link(Clock::time_point deadline, v1::StatusReply& reply) {
+  for (std::size_t i = 0; i < links_.size(); ++i) {
+    v1::StatusReply link_reply;
+    auto context = new_context(within(options_.call_timeout, deadline));
+    const grpc::Status status = links_[i].stub->generated().Status(context.get(), v1::StatusRequest{}, &link_reply);
+    if (!status.ok()) return status;
+    if (i == 0) {
+      reply = std::move(link_reply);
+    } else if (link_reply.incarnation() != reply.incarnation()) {
+      return {grpc::StatusCode::UNAVAILABLE, "the server restarted while its connections were checked"};
+    }
+  }
+  return grpc::Status::OK;
+}
+
 grpc::Status Connection::verify(Clock::time_point deadline) {
   v1::StatusReply reply;
-  {
-    auto context = new_context(within(options_.call_timeout, deadline));
-    const grpc::Status status = stub_->generated().Status(context.get(), v1::StatusRequest{}, &reply);
-    if (!status.ok()) return status;
-  }
+  if (grpc::Status status = status_over_every_link(deadline, reply); !status.ok()) return status;
   check_identity(reply);
   std::string previous;
   {
@@ -254,7 +276,7 @@ grpc::Status Connection::replay(const v1::StatusReply& restarted, Clock::time_po
   for (const auto& request : declares) {
     auto context = new_context(within(options_.call_timeout, deadline));
     v1::DeclareReply reply;
-    const grpc::Status status = stub_->generated().Declare(context.get(), request, &reply);
+    const grpc::Status status = links_.front().stub->generated().Declare(context.get(), request, &reply);
     if (!status.ok()) return annotate(status, "the Declare of '" + request.tensor() + "'");
     if (reply.incarnation() != incarnation) return restarted_again;
     std::lock_guard lock(mutex_);
@@ -268,7 +290,8 @@ grpc::Status Connection::replay(const v1::StatusReply& restarted, Clock::time_po
     v1::PushReply reply;
     // Gap allowed: the pushes before the first replayed one of each stream are in the server's
     // checkpoint, or were dropped from the retained log (its overflow warning said so).
-    const grpc::Status status = push_once(*stub_, *context, *record, options_.chunk_bytes, /*gap_allowed=*/true, reply);
+    const grpc::Status status =
+        push_once(*links_.front().stub, *context, *record, options_.chunk_bytes, /*gap_allowed=*/true, reply);
     if (!status.ok()) return annotate(status, record->describe());
     if (reply.incarnation() != incarnation) return restarted_again;
     std::lock_guard lock(mutex_);
@@ -290,7 +313,7 @@ void Connection::call(const std::string& what, std::chrono::milliseconds timeout
     if (status.ok()) {
       auto context = new_context(deadline);
       std::string incarnation;
-      status = attempt(*stub_, *context, incarnation);
+      status = attempt(next_stub(), *context, incarnation);
       if (status.ok()) {
         std::lock_guard lock(mutex_);
         if (incarnation.empty() || incarnation == incarnation_) return;
@@ -353,7 +376,7 @@ v1::PushReply Connection::push(const PushRecord& record, std::chrono::millisecon
     if (status.ok()) {
       auto context = new_context(deadline);
       v1::PushReply reply;
-      status = push_once(*stub_, *context, record, options_.chunk_bytes, gap_allowed, reply);
+      status = push_once(next_stub(), *context, record, options_.chunk_bytes, gap_allowed, reply);
       if (status.ok()) {
         status = acknowledged(record, reply, deadline);
         if (status.ok()) return reply;

@@ -1,18 +1,22 @@
-// The client's connection to one parameter server: its channel (one, reused by every call), the
+// The client's connection to one parameter server: its LINKS (ClientOptions::connections gRPC
+// channels, each its own TCP connection, reused by every call; calls take them in turn), the
 // server's identity and incarnation, the retry loop, and exactly-once delivery of pushes across the
-// server's restarts.
+// server's restarts. Several TCP connections, because one connection's bytes are encrypted,
+// decrypted and copied by one thread at a time on each end: with TLS that thread, not the network,
+// bounds a single connection's throughput.
 //
 // HOW A RESTART IS HANDLED. Every call first passes the GATE: while the connection is trusted (the
-// last Status check saw the incarnation we know, and the channel has stayed READY since) calls go
-// straight through. An UNAVAILABLE reply, a reply from another incarnation, or a channel that left
-// READY (a dropped connection: the server may have been replaced) makes the connection SUSPECT; the
-// next call through the gate then asks the server's Status (one caller does; the others wait for
-// its outcome). A changed incarnation means the server restarted from its last committed
-// checkpoint: before anything else is sent to it, the remembered Declares are sent again (a
-// checkpoint older than a declaration does not know the tensor) and the retained pushes (those
-// acknowledged but not yet reported durable: retained_log.h) are replayed in order; the server
-// drops those its checkpoint already holds, by sequence. Only then is the new incarnation trusted
-// and the waiting calls proceed. A push acknowledged by an incarnation other than the trusted one
+// last check asked the server's Status over every link and saw the incarnation we know on each, and
+// every link has stayed READY since) calls go straight through. An UNAVAILABLE reply, a reply from
+// another incarnation, or a link that left READY (a dropped connection: the server may have been
+// replaced) makes the connection SUSPECT; the next call through the gate then checks again (one
+// caller does; the others wait for its outcome). A changed incarnation means the server
+// restarted from its last committed checkpoint: before anything else is sent to it, the
+// remembered Declares are sent again (a checkpoint older than a declaration does not know the
+// tensor) and the retained pushes (those acknowledged but not yet reported durable:
+// retained_log.h) are replayed in order, over the first link; the server drops those its
+// checkpoint already holds, by sequence. Only then is the new incarnation trusted and the waiting
+// calls proceed. A push acknowledged by an incarnation other than the trusted one
 // is sent again after the gate (the server deduplicates it), so an acknowledgement that raced with
 // a replay is never lost.
 //
@@ -27,7 +31,7 @@
 // completes over several attempts instead of restarting from the first push each time.
 //
 // A restarted server can only be reached over a new connection, and the gate lets a call through
-// without a Status check only while the channel is READY on the connection that check used, so a
+// without a Status check only while every link is READY on the connection that check used, so a
 // push reaches a restarted server before its replay only if the old connection dropped and a new
 // one opened in the instant between the gate's check and the call's start. Such an EARLY PUSH is
 // refused by the server with ABORTED, because it names a previous sequence the server has not
@@ -39,6 +43,7 @@
 // gap_allowed after a warning saying they are lost. Replayed pushes are sent with gap_allowed.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -68,7 +73,7 @@ class Connection {
  public:
   using Clock = std::chrono::steady_clock;
 
-  // `options` and `log` must outlive the connection. The channel is created here; nothing is sent.
+  // `options` and `log` must outlive the connection. The links are created here; nothing is sent.
   Connection(std::uint32_t index, const ClientOptions& options, const Logger& log);
   ~Connection();
 
@@ -106,6 +111,12 @@ class Connection {
  private:
   // A context whose deadline is `deadline`, with the token.
   std::unique_ptr<grpc::ClientContext> new_context(Clock::time_point deadline) const;
+  // The stub of the link whose turn it is.
+  Stub& next_stub();
+  bool every_link_ready() const;
+  // The server's Status over every link: UNAVAILABLE when two links reached different incarnations
+  // (the server restarted during the check).
+  grpc::Status status_over_every_link(Clock::time_point deadline, v1::StatusReply& reply);
   // OK when calls may proceed; else the status of the failed Status check or replay, or
   // DEADLINE_EXCEEDED when `deadline` (the attempt's) passed while waiting for another thread's.
   grpc::Status pass_gate(Clock::time_point deadline);
@@ -125,8 +136,14 @@ class Connection {
   const std::string address_;
   const ClientOptions& options_;
   const Logger& log_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<Stub> stub_;
+  // One gRPC channel (its own TCP connection: each channel has a local subchannel pool) and the
+  // stub that calls over it.
+  struct Link {
+    std::shared_ptr<grpc::Channel> channel;
+    std::unique_ptr<Stub> stub;
+  };
+  std::vector<Link> links_;
+  std::atomic<std::size_t> next_link_{0};
 
   mutable std::mutex mutex_;
   std::condition_variable verified_;   // a verification ended

@@ -93,6 +93,12 @@ ClientOptions ClientOptions::from_env(const Environment& env) {
     throw Error(ErrorCode::InvalidArgument, "RONDE_PS_CLIENT_THREADS=" + std::to_string(threads) + " is not in 1..1024");
   }
   options.threads = static_cast<int>(threads);
+  const std::int64_t connections = env.get_int("RONDE_PS_CONNECTIONS", options.connections);
+  if (connections < 1 || connections > client::kMaxConnections) {
+    throw Error(ErrorCode::InvalidArgument, "RONDE_PS_CONNECTIONS=" + std::to_string(connections) + " is not in 1.." +
+                                                std::to_string(client::kMaxConnections));
+  }
+  options.connections = static_cast<int>(connections);
   return options;
 }
 
@@ -113,6 +119,9 @@ void validate(const ClientOptions& options) {
     invalid("chunk_bytes = " + std::to_string(options.chunk_bytes) + " is not in 1.." + std::to_string(wire::kMaxChunkBytes));
   }
   if (options.threads < 1) invalid("threads must be at least 1");
+  if (options.connections < 1 || options.connections > kMaxConnections) {
+    invalid("connections = " + std::to_string(options.connections) + " is not in 1.." + std::to_string(kMaxConnections));
+  }
   if (options.call_timeout.count() <= 0 || options.wait_timeout.count() <= 0) invalid("timeouts must be > 0");
   if (options.retry_budget.count() < 0) invalid("retry_budget must be >= 0");
   if (options.initial_backoff.count() <= 0 || options.max_backoff < options.initial_backoff) {

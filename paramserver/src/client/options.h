@@ -5,8 +5,12 @@
 
 namespace ronde::ps::client {
 
+// Most TCP connections a client opens to one server (ClientOptions::connections).
+inline constexpr int kMaxConnections = 64;
+
 // Error(InvalidArgument) naming the first unusable option: no servers, worker >= workers, a chunk
-// size above wire::kMaxChunkBytes, non-positive timeouts or threads, backoff bounds out of order.
+// size above wire::kMaxChunkBytes, non-positive timeouts or threads, connections outside
+// 1..kMaxConnections, backoff bounds out of order.
 void validate(const ClientOptions& options);
 
 }  // namespace ronde::ps::client

@@ -23,6 +23,7 @@ TEST(ClientOptions, DefaultsWithoutVariables) {
   EXPECT_EQ(options.partition_bytes, std::size_t{2} << 20);
   EXPECT_EQ(options.chunk_bytes, std::size_t{4} << 20);
   EXPECT_EQ(options.threads, 4);
+  EXPECT_EQ(options.connections, 2);
 }
 
 TEST(ClientOptions, ReadsEveryKnob) {
@@ -43,7 +44,8 @@ TEST(ClientOptions, ReadsEveryKnob) {
                       {"RONDE_PS_CALL_TIMEOUT_S", "2.5"},
                       {"RONDE_PS_WAIT_TIMEOUT_S", "90"},
                       {"RONDE_PS_RETRY_SECONDS", "7"},
-                      {"RONDE_PS_CLIENT_THREADS", "6"}});
+                      {"RONDE_PS_CLIENT_THREADS", "6"},
+                      {"RONDE_PS_CONNECTIONS", "5"}});
   const ClientOptions options = ClientOptions::from_env(env);
   std::filesystem::remove(token_path);
   EXPECT_EQ(options.servers, (std::vector<std::string>{"10.0.0.5:7070", "10.0.0.6:7070"}));
@@ -60,6 +62,7 @@ TEST(ClientOptions, ReadsEveryKnob) {
   EXPECT_EQ(options.wait_timeout, std::chrono::seconds(90));
   EXPECT_EQ(options.retry_budget, std::chrono::seconds(7));
   EXPECT_EQ(options.threads, 6);
+  EXPECT_EQ(options.connections, 5);
 }
 
 TEST(ClientOptions, WorkerFallsBackToTheLaunchersRankAndSize) {
@@ -90,6 +93,8 @@ TEST(ClientOptions, BadValuesNameTheVariable) {
   expect_invalid({{"RONDE_PS_WORKER", "one"}}, "RONDE_PS_WORKER");
   expect_invalid({{"RONDE_PS_TLS", "maybe"}}, "maybe");
   expect_invalid({{"RONDE_PS_CLIENT_THREADS", "0"}}, "RONDE_PS_CLIENT_THREADS");
+  expect_invalid({{"RONDE_PS_CONNECTIONS", "0"}}, "RONDE_PS_CONNECTIONS");
+  expect_invalid({{"RONDE_PS_CONNECTIONS", "65"}}, "RONDE_PS_CONNECTIONS");
   expect_invalid({{"RONDE_PS_RETRY_SECONDS", "-1"}}, "RONDE_PS_RETRY_SECONDS");
   expect_invalid({{"RONDE_PS_TOKEN_FILE", "/nonexistent/ronde-token"}}, "/nonexistent/ronde-token");
 }
@@ -113,6 +118,9 @@ TEST(ClientOptions, ClientRefusesUnusableOptionsBeforeConnecting) {
   options.worker = 0;
   options.chunk_bytes = std::size_t{64} << 20;
   expect_invalid(options, "chunk_bytes");
+  options.chunk_bytes = std::size_t{1} << 20;
+  options.connections = 0;
+  expect_invalid(options, "connections");
 }
 
 TEST(ClientOptions, ModeNamesRoundTrip) {

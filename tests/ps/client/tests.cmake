@@ -1,6 +1,6 @@
 # The client tests (see ../CMakeLists.txt): the shard map, the client's options and internal parts
 # on their own, and ronde::ps::Client end to end against real ronde-ps-server processes (modes,
-# accuracy against allreduce-average training, sparse rows, large tensors, load with cut
+# accuracy against allreduce-average training, sparse rows, large tensors, connections, load with cut
 # connections, server and worker restarts, errors). One CTest entry per test case (label ps).
 add_executable(ps_client_tests
   ${CMAKE_CURRENT_LIST_DIR}/client_fixture.cc
@@ -13,6 +13,7 @@ add_executable(ps_client_tests
   ${CMAKE_CURRENT_LIST_DIR}/modes_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/rows_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/large_tensor_test.cc
+  ${CMAKE_CURRENT_LIST_DIR}/connections_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/load_retries_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/restart_test.cc
   ${CMAKE_CURRENT_LIST_DIR}/sequence_gap_test.cc

@@ -39,6 +39,16 @@ FaultProxy::~FaultProxy() {
 
 std::string FaultProxy::address() const { return "127.0.0.1:" + std::to_string(port_); }
 
+std::vector<std::uint64_t> FaultProxy::bytes_from_clients() const {
+  std::lock_guard lock(mutex_);
+  return bytes_from_clients_;
+}
+
+void FaultProxy::count_from_client(std::size_t index, std::uint64_t bytes) {
+  std::lock_guard lock(mutex_);
+  bytes_from_clients_[index] += bytes;
+}
+
 void FaultProxy::accept_loop() {
   std::uint64_t connection = 0;
   while (!stopping_.load()) {
@@ -49,11 +59,13 @@ void FaultProxy::accept_loop() {
     connections_.fetch_add(1);
     const std::uint64_t seed = options_.seed * 1000003 + connection++;
     std::lock_guard lock(mutex_);
-    pumps_.emplace_back([this, client, seed] { pump(client, seed); });
+    const std::size_t index = bytes_from_clients_.size();
+    bytes_from_clients_.push_back(0);
+    pumps_.emplace_back([this, client, seed, index] { pump(client, seed, index); });
   }
 }
 
-void FaultProxy::pump(int client, std::uint64_t seed) {
+void FaultProxy::pump(int client, std::uint64_t seed, std::size_t index) {
   std::mt19937_64 random(seed);
   const int server = ronde::testing::connect_loopback(port_of(options_.target));
   if (server < 0) {
@@ -87,6 +99,7 @@ void FaultProxy::pump(int client, std::uint64_t seed) {
         closed = true;
         break;
       }
+      if (side == 0) count_from_client(index, static_cast<std::uint64_t>(got));
       if (!ronde::testing::send_all(side == 0 ? server : client, buffer.data(), static_cast<std::size_t>(got))) closed = true;
     }
     if (closed) break;

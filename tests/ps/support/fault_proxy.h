@@ -44,10 +44,13 @@ class FaultProxy {
   void set_faults(bool on) { faults_.store(on); }
   int cuts() const { return cuts_.load(); }
   int connections() const { return connections_.load(); }
+  // Bytes each accepted connection has forwarded from its client to the server, in accept order.
+  std::vector<std::uint64_t> bytes_from_clients() const;
 
  private:
   void accept_loop();
-  void pump(int client, std::uint64_t seed);
+  void pump(int client, std::uint64_t seed, std::size_t index);
+  void count_from_client(std::size_t index, std::uint64_t bytes);
 
   Options options_;
   int listener_ = -1;
@@ -56,8 +59,9 @@ class FaultProxy {
   std::atomic<bool> faults_;
   std::atomic<int> cuts_{0};
   std::atomic<int> connections_{0};
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::vector<std::thread> pumps_;
+  std::vector<std::uint64_t> bytes_from_clients_;  // by accept order; guarded by mutex_
   std::thread acceptor_;
 };
 

@@ -97,6 +97,10 @@ struct ClientOptions {
   std::chrono::milliseconds max_backoff{2'000};
   // Threads that run calls. RONDE_PS_CLIENT_THREADS.
   int threads = 4;
+  // TCP connections to each server; calls take them in turn. One connection's bytes are encrypted
+  // and decrypted by one thread at a time on each end, so TLS throughput grows with connections
+  // while cores are free. RONDE_PS_CONNECTIONS.
+  int connections = 2;
 
   static ClientOptions from_env(const Environment& env = Environment::process());
 };
