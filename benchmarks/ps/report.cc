@@ -124,11 +124,14 @@ bool report(const ReportContext& context, const Results& results) {
         std::snprintf(buf, sizeof buf, "%s/plaintext %.2f (%s)", modes[static_cast<std::size_t>(security)].name.c_str(),
                       ratio, ratio >= 0.50 ? "met" : "MISSED");
         verdicts.emplace_back(buf);
-        // The same ratio for the bare gRPC stream: what gRPC's TLS allows on this machine.
+        // The same ratio for the bare gRPC stream (what gRPC's TLS allows on this machine), and
+        // ronde's secured push+pull against the bare stream's in the same mode.
         const auto plain_grpc = summarize(measured, "grpc");
         const auto secured_grpc = summarize(secured->second, "grpc");
         if (plain_grpc && secured_grpc) {
-          std::snprintf(buf, sizeof buf, " [bare gRPC: %.2f]", plain_grpc->total / secured_grpc->total);
+          std::snprintf(buf, sizeof buf, " [bare gRPC: %.2f; ronde/grpc in %s: %.2f]",
+                        plain_grpc->total / secured_grpc->total, modes[static_cast<std::size_t>(security)].name.c_str(),
+                        secured_grpc->total / s->total);
           verdicts.back() += buf;
         }
       }
