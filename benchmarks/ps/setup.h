@@ -31,7 +31,7 @@ struct SetupOptions {
   std::string optimizer = "sum";
   std::size_t partition_bytes = 2 << 20;
   std::size_t chunk_bytes = 4 << 20;
-  int connections = 2;       // the Client's TCP connections per server
+  int connections = ronde::ps::ClientOptions{}.connections;  // the Client's TCP connections per server
   std::string certs;         // make_test_certs.sh's directory
   std::string work;          // where server logs go
   std::string self;          // this program, for --raw-server
