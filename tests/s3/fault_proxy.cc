@@ -144,14 +144,23 @@ void FaultProxy::clear() {
   rules_.clear();
 }
 
-bool FaultProxy::pick_fault(const std::string& method, const std::string& target, Fault& fault) {
+int FaultProxy::requests_seen(const std::string& method) const {
   std::lock_guard lock(mutex_);
+  const auto found = methods_.find(method);
+  return found == methods_.end() ? 0 : found->second;
+}
+
+bool FaultProxy::pick_fault(const std::string& method, const std::string& target, Fault& fault,
+                            std::function<void()>& hook) {
+  std::lock_guard lock(mutex_);
+  ++methods_[method];
   for (auto& rule : rules_) {
     if (rule.count == 0) continue;
     if (!rule.method.empty() && rule.method != method) continue;
     if (!rule.match.empty() && target.find(rule.match) == std::string::npos) continue;
     if (rule.count > 0) --rule.count;
     fault = rule.fault;
+    hook = rule.hook;  // called outside the lock
     ++injected_;
     return true;
   }
@@ -183,7 +192,13 @@ void FaultProxy::serve(int client) {
     const std::string body = length.empty() ? std::string() : reader.bytes(std::stoull(length));
 
     Fault fault{};
-    if (!pick_fault(method, target, fault)) {
+    std::function<void()> hook;
+    bool faulted = pick_fault(method, target, fault, hook);
+    if (faulted && fault == Fault::Hook) {
+      if (hook) hook();
+      faulted = false;  // then the request goes through untouched
+    }
+    if (!faulted) {
       const Response response = forward(upstream_port_, method, head, body);
       if (!response.ok) break;
       if (!send_all(client, response.head.data(), response.head.size()) ||

@@ -2,8 +2,9 @@
 // read into a buffer asks HEAD for the size and ETag, then fetches `concurrency` large ranges in
 // parallel; a stream fetches part-size ranges through a window of `concurrency` requests, after a
 // first GET that tells the size. Every later range is pinned to the first answer's ETag
-// (If-Match), so that a concurrent overwrite cannot mix two versions: get() then starts over.
-// Every range's byte count is checked; a short body is retried.
+// (If-Match), so that a concurrent overwrite cannot mix two versions: get() then starts over on
+// the new version, at most kReadAttempts reads in all; get_stream, which has delivered bytes of
+// the old version, fails. Every range's byte count is checked; a short body is retried.
 #include <algorithm>
 #include <cstdio>
 #include <deque>
@@ -38,7 +39,24 @@ class ObjectChanged : public Error {
   explicit ObjectChanged(const std::string& message) : Error(ErrorCode::Storage, message) {}
 };
 
-constexpr int kReadRestarts = 5;
+// Reads of one get() when every one of them sees the object replaced (storage.h states the bound).
+constexpr int kReadAttempts = 5;
+
+// Forwards progress calls while `done` does not fall below what was already reported: after a
+// restart the new read reports again once it has passed the old one's count.
+class MonotoneProgress {
+ public:
+  explicit MonotoneProgress(const checkpoint::Progress& inner) : inner_(inner) {}
+  void operator()(std::uint64_t done, std::uint64_t total) {
+    if (done < reported_) return;
+    reported_ = done;
+    inner_(done, total);
+  }
+
+ private:
+  const checkpoint::Progress& inner_;
+  std::uint64_t reported_ = 0;
+};
 
 }  // namespace
 
@@ -85,11 +103,19 @@ std::uint64_t S3Storage::requested_end(const std::string& full, const checkpoint
 
 std::size_t S3Storage::get(std::string_view key, std::span<std::byte> buffer, const checkpoint::GetOptions& options) {
   checkpoint::validate_key(key);
+  checkpoint::GetOptions read = options;
+  if (options.progress) read.progress = MonotoneProgress(options.progress);
   for (int attempt = 1;; ++attempt) {
     try {
-      return get_once(key, buffer, options);
-    } catch (const ObjectChanged&) {
-      if (attempt == kReadRestarts) throw;
+      return get_once(key, buffer, read);
+    } catch (const ObjectChanged& changed) {
+      // Another writer replaced the object during this read; what reached `buffer` may mix the
+      // two versions, so the read starts again from scratch on the new one.
+      if (attempt == kReadAttempts) {
+        throw Error(ErrorCode::Storage, "get " + client_.uri_of_full_key(full_key(key)) +
+                                            ": the object kept changing while it was read (replaced during each of " +
+                                            std::to_string(kReadAttempts) + " reads); the last: " + changed.message());
+      }
     }
   }
 }
@@ -199,14 +225,21 @@ void S3Storage::get_stream(std::string_view key, const checkpoint::WriteChunk& s
   try {
     while (delivered < size) {
       while (next < size && window.size() < static_cast<std::size_t>(options_.concurrency)) launch();
-      Chunk chunk = window.front().get();
-      window.pop_front();
+      std::future<Chunk> front = std::move(window.front());
+      window.pop_front();  // before get(), which leaves the future without a state to wait for
+      Chunk chunk = front.get();
       sink(chunk);
       delivered += chunk.size();
       if (options.progress) options.progress(delivered, size);
     }
-  } catch (...) {
+  } catch (const ObjectChanged& changed) {
     for (auto& pending : window) pending.wait();  // no request may outlive this call
+    throw Error(ErrorCode::Storage, "get_stream " + client_.uri_of_full_key(full) + ": the object was replaced after " +
+                                        std::to_string(delivered) +
+                                        " bytes of it were delivered, which a stream cannot take back (" +
+                                        changed.message() + ")");
+  } catch (...) {
+    for (auto& pending : window) pending.wait();
     throw;
   }
 }

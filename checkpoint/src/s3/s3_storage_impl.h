@@ -44,7 +44,7 @@ class S3Storage final : public checkpoint::Storage {
   // Error(AlreadyExists) when `full` exists: spares a create-only multipart upload its parts.
   void check_absent(const std::string& full, std::string_view operation);
 
-  // get() without its restarts when the object changes during the read.
+  // One read of get(); ObjectChanged (s3_download.cc) when the object is replaced during it.
   std::size_t get_once(std::string_view key, std::span<std::byte> buffer, const checkpoint::GetOptions& options);
   // One ranged GET (s3_download.cc): `count` bytes from `first` into `into`, which must hold them.
   struct Range {

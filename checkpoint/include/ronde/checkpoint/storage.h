@@ -19,6 +19,12 @@
 // The contract both backends keep (one behavioural test suite runs against both):
 //  - put is atomic: readers see the old object, or none, or the whole new one; never a part.
 //    A failed put leaves no object (and no open multipart upload) behind.
+//  - A get never mixes two versions of an object. When a put replaces the object during a read
+//    that takes several requests (S3), the read starts again from scratch on the new version, up
+//    to 5 reads in all; an object replaced during every one of them is Error(Storage) naming the
+//    key and saying it kept changing. A get_stream cannot take back bytes it has delivered: a
+//    replacement during a stream is Error(Storage), and every byte delivered before it belongs to
+//    one version.
 //  - create_only puts fail with Error(AlreadyExists) naming the key when the key exists, and
 //    exactly one of several racing create-only puts of one key succeeds.
 //  - get/head of a missing key: Error(NotFound) naming the key (and bucket).
