@@ -32,7 +32,7 @@ std::string describe(const CallSignature& call) {
 
 // Every rank fills row `rank` of an n x kFields table (other rows zero); a sum over ranks is then
 // an allgather of the table.
-void verify_agreement(Transport& transport, const CallSignature& mine, const char* operation,
+void verify_agreement(Transport& transport, const Topology& topology, const CallSignature& mine, const char* operation,
                       const std::optional<Error>& local_problem, std::vector<std::byte>& scratch) {
   const std::size_t n = static_cast<std::size_t>(transport.size());
   if (n == 1 && local_problem) throw *local_problem;
@@ -43,12 +43,12 @@ void verify_agreement(Transport& transport, const CallSignature& mine, const cha
   row[3] = mine.op_or_root, row[4] = mine.detail, row[5] = mine.on_cuda, row[kErrorFlag] = local_problem ? 1 : 0;
   recursive_doubling_allreduce(transport, table.data(), table.data(), table.size(), DType::I64, ReduceOp::Sum, scratch);
   if (local_problem) throw *local_problem;
-  std::string failed;
+  std::vector<int> failed;
   for (std::size_t r = 0; r < n; ++r) {
-    if (table[r * kFields + kErrorFlag]) failed += (failed.empty() ? "" : ", ") + std::to_string(r);
+    if (table[r * kFields + kErrorFlag]) failed.push_back(static_cast<int>(r));
   }
   if (!failed.empty()) {
-    throw Error(ErrorCode::Mismatch, std::string(operation) + ": rank(s) " + failed +
+    throw Error(ErrorCode::Mismatch, std::string(operation) + ": " + topology.ranks_phrase(failed) +
                                          " passed invalid arguments (see the error on those ranks); no rank ran it");
   }
   bool agree = true;
@@ -57,7 +57,7 @@ void verify_agreement(Transport& transport, const CallSignature& mine, const cha
   std::string listing;
   for (std::size_t r = 0; r < n; ++r) {
     const std::int64_t* f = &table[r * kFields];
-    listing += (r ? "; rank " : "rank ") + std::to_string(r) + ": " +
+    listing += (r ? "; " : "") + topology.rank_name(static_cast<int>(r)) + ": " +
                describe(CallSignature{static_cast<CollectiveKind>(f[0]), f[1], f[2], f[3], f[4], f[5]});
   }
   throw Error(ErrorCode::Mismatch,

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ronde/core/error.h"
+#include "ronde/core/topology.h"
 #include "ronde/core/transport.h"
 
 namespace ronde {
@@ -33,7 +34,8 @@ std::string describe(const CallSignature& call);
 //  - this rank had a problem: throws it;
 //  - another rank had one: throws Error(Mismatch) naming those ranks;
 //  - the calls differ: throws Error(Mismatch) naming `operation` and every rank's call.
-void verify_agreement(Transport& transport, const CallSignature& mine, const char* operation,
+// `topology` names the ranks' hosts in those messages.
+void verify_agreement(Transport& transport, const Topology& topology, const CallSignature& mine, const char* operation,
                       const std::optional<Error>& local_problem, std::vector<std::byte>& scratch);
 
 }  // namespace ronde

@@ -131,7 +131,7 @@ std::optional<Error> first_error(Checks&& checks) {
 void agree(Context& context, const CollectiveOptions& options, std::vector<std::byte>& scratch,
            const CallSignature& call, const char* operation, const std::optional<Error>& problem) {
   if (options.verify_arguments) {
-    verify_agreement(context.transport(), call, operation, problem, scratch);
+    verify_agreement(context.transport(), context.topology(), call, operation, problem, scratch);
   } else if (problem) {
     throw *problem;
   }

@@ -2,7 +2,10 @@
 
 #include <mpi.h>
 
+#include <array>
+#include <cstring>
 #include <string>
+#include <vector>
 
 #include "mpi_transport.h"
 #include "ronde/core/error.h"
@@ -67,6 +70,22 @@ int comm_size(MPI_Comm comm) {
   return size;
 }
 
+// Every rank's host name (fixed 64-byte records, so one MPI_Allgather), index = rank.
+std::vector<std::string> gather_host_names(const std::string& mine, int size) {
+  constexpr int kRecord = 64;  // local_host_name() keeps at most 63 characters
+  std::array<char, kRecord> record{};
+  mine.copy(record.data(), kRecord - 1);
+  std::vector<char> all(static_cast<std::size_t>(size) * kRecord);
+  MPI_Allgather(record.data(), kRecord, MPI_CHAR, all.data(), kRecord, MPI_CHAR, MPI_COMM_WORLD);
+  std::vector<std::string> names;
+  names.reserve(static_cast<std::size_t>(size));
+  for (int r = 0; r < size; ++r) {
+    const char* name = &all[static_cast<std::size_t>(r) * kRecord];
+    names.push_back(printable_host_name(std::string_view(name, ::strnlen(name, kRecord))));
+  }
+  return names;
+}
+
 // Rank and size from MPI; local = the ranks sharing this node's memory; cross = the ranks with the
 // same local rank on other nodes (one per node when every node runs the same number of ranks).
 Topology mpi_topology() {
@@ -83,6 +102,8 @@ Topology mpi_topology() {
   topology.cross_size = comm_size(cross);
   MPI_Comm_free(&local);
   MPI_Comm_free(&cross);
+  topology.host = local_host_name();
+  topology.hosts = gather_host_names(topology.host, topology.size);
   return topology;
 }
 
@@ -99,6 +120,14 @@ void check_env_agrees_with_mpi(const Environment& env, const Topology& topology)
   };
   check("WORLD_SIZE", topology.size);
   check("RANK", topology.rank);
+}
+
+// "ronde 2/4 h1": rank, size and host name, so that lines gathered from many hosts say where they
+// were written (a single process leaves its host out: "ronde 0/1").
+std::string log_prefix(const Topology& topology) {
+  const bool name_host = topology.size > 1 && !topology.host.empty();
+  return "ronde " + std::to_string(topology.rank) + "/" + std::to_string(topology.size) +
+         (name_host ? " " + topology.host : "");
 }
 
 }  // namespace
@@ -186,6 +215,7 @@ Context init(const InitOptions& options) {
       impl->topology = impl->sagemaker ? impl->sagemaker->topology() : Topology{};
       break;
   }
+  if (impl->topology.host.empty()) impl->topology.host = local_host_name();
   impl->topology.validate("ronde::init");
   if (!impl->transport && impl->topology.size == 1) impl->transport = std::make_unique<SingleRankTransport>();
   if (!impl->transport) {
@@ -193,8 +223,7 @@ Context init(const InitOptions& options) {
                                 ", but host collectives run over MPI: launch the job with mpirun "
                                 "(or another MPI launcher) to communicate between ranks";
   }
-  impl->logger = Logger(options.log_level, "ronde " + std::to_string(impl->topology.rank) + "/" +
-                                               std::to_string(impl->topology.size));
+  impl->logger = Logger(options.log_level, log_prefix(impl->topology));
   impl->logger.debug("initialised: ", impl->topology.describe());
   return Context(std::move(impl));
 }

@@ -327,6 +327,8 @@ Topology SageMakerConfig::topology() const {
   topology.cross_rank = topology.rank;
   topology.cross_size = topology.size;
   topology.source = TopologySource::SageMaker;
+  for (const std::string& name : hosts) topology.hosts.push_back(printable_host_name(name));
+  topology.host = topology.hosts[static_cast<std::size_t>(topology.rank)];
   topology.validate("SageMaker host list");
   return topology;
 }

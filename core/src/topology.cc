@@ -1,5 +1,8 @@
 #include "ronde/core/topology.h"
 
+#include <unistd.h>
+
+#include <array>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -96,7 +99,61 @@ std::string_view to_string(TopologySource source) {
 std::string Topology::describe() const {
   return "rank " + std::to_string(rank) + "/" + std::to_string(size) + " (local " + std::to_string(local_rank) +
          "/" + std::to_string(local_size) + ", host " + std::to_string(cross_rank) + "/" +
-         std::to_string(cross_size) + ", from " + std::string(to_string(source)) + ")";
+         std::to_string(cross_size) + (host.empty() ? "" : " " + host) + ", from " +
+         std::string(to_string(source)) + ")";
+}
+
+namespace {
+
+// "0", "0, 1", "0-3", "0-3, 7": runs of consecutive numbers shortened.
+std::string compress_ranks(const std::vector<int>& ranks, std::size_t begin, std::size_t end) {
+  std::string text;
+  for (std::size_t i = begin; i < end;) {
+    std::size_t j = i;
+    while (j + 1 < end && ranks[j + 1] == ranks[j] + 1) ++j;
+    if (!text.empty()) text += ", ";
+    text += std::to_string(ranks[i]);
+    if (j > i) text += (j == i + 1 ? ", " : "-") + std::to_string(ranks[j]);
+    i = j + 1;
+  }
+  return text;
+}
+
+}  // namespace
+
+std::string Topology::rank_name(int which) const { return ranks_phrase({which}); }
+
+std::string Topology::ranks_phrase(const std::vector<int>& ranks) const {
+  auto host_of = [&](int r) -> std::string_view {
+    return r >= 0 && static_cast<std::size_t>(r) < hosts.size() ? std::string_view(hosts[static_cast<std::size_t>(r)])
+                                                                 : std::string_view();
+  };
+  if (ranks.empty()) return "no ranks";
+  std::string text = ranks.size() == 1 ? "rank " : "ranks ";
+  // Consecutive entries on one host form a group: "0-1 (h1), 2-3 (h2)".
+  for (std::size_t begin = 0; begin < ranks.size();) {
+    std::size_t end = begin + 1;
+    while (end < ranks.size() && host_of(ranks[end]) == host_of(ranks[begin])) ++end;
+    if (begin > 0) text += ", ";
+    text += compress_ranks(ranks, begin, end);
+    if (!host_of(ranks[begin]).empty()) text += " (" + std::string(host_of(ranks[begin])) + ")";
+    begin = end;
+  }
+  return text;
+}
+
+std::string printable_host_name(std::string_view name) {
+  std::string text(name.substr(0, 63));
+  for (char& c : text) {
+    if (c < 0x21 || c > 0x7e) c = '?';
+  }
+  return text;
+}
+
+std::string local_host_name() {
+  std::array<char, 256> buffer{};
+  if (::gethostname(buffer.data(), buffer.size() - 1) != 0) return {};
+  return printable_host_name(buffer.data());
 }
 
 void Topology::validate(std::string_view origin) const {
@@ -109,6 +166,9 @@ void Topology::validate(std::string_view origin) const {
   check_index(where, "host index", cross_rank, "host count", cross_size);
   if (local_size > size) {
     invalid(where + ": local size " + std::to_string(local_size) + " exceeds size " + std::to_string(size));
+  }
+  if (!hosts.empty() && hosts.size() != static_cast<std::size_t>(size)) {
+    invalid(where + ": " + std::to_string(hosts.size()) + " host names for " + std::to_string(size) + " ranks");
   }
   if (cross_size > size) {
     invalid(where + ": host count " + std::to_string(cross_size) + " exceeds size " + std::to_string(size));

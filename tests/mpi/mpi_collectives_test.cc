@@ -4,15 +4,18 @@
 #include <gtest/gtest.h>
 #include <mpi.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <functional>
 #include <memory>
 #include <numeric>
 #include <unistd.h>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "ronde/allreduce/collectives.h"
@@ -26,6 +29,8 @@ ronde::Context* g_context = nullptr;  // owned by main(); the test binary's sing
 ronde::Context& context() { return *g_context; }
 int rank() { return context().rank(); }
 int size() { return context().size(); }
+// How errors name rank r: "rank 1 (h2)" with its host.
+std::string who(int r) { return context().topology().rank_name(r); }
 
 // Element counts that stress the chunk and segment arithmetic: empty, tiny, fewer than ranks,
 // primes, around segment boundaries (65536 f32 = one 256 KiB segment).
@@ -212,29 +217,30 @@ TEST(MpiBroadcast, EveryRootEveryCount) {
 }
 
 TEST(MpiBarrier, NoRankLeavesBeforeAllEnter) {
-  // Each rank enters the barrier at a different time; afterwards every rank must see every other
-  // rank's "entered" flag set in a shared window.
+  // Each rank enters the barrier at a different time and notes when it entered and left; then no
+  // rank may have left before the last one entered. The times come from CLOCK_MONOTONIC, which
+  // every rank of these tests shares: one host, or the emulated hosts of one machine (the same
+  // kernel clock), so the check also holds across hosts without shared memory.
   ronde::Collectives collectives(context());
+  auto now_ns = [] {
+    timespec time{};
+    clock_gettime(CLOCK_MONOTONIC, &time);
+    return static_cast<std::int64_t>(time.tv_sec) * 1000000000 + time.tv_nsec;
+  };
   for (int round = 0; round < 5; ++round) {
-    int* flags = nullptr;
-    MPI_Win window;
-    MPI_Win_allocate_shared(sizeof(int), sizeof(int), MPI_INFO_NULL, MPI_COMM_WORLD, &flags, &window);
-    *flags = 0;
     MPI_Barrier(MPI_COMM_WORLD);
-    MPI_Win_lock_all(0, window);
     usleep(static_cast<useconds_t>(((rank() + round) % size()) * 2000));
-    __atomic_store_n(flags, 1, __ATOMIC_SEQ_CST);
+    std::int64_t times[2] = {now_ns(), 0};
     collectives.barrier();
+    times[1] = now_ns();
+    std::vector<std::int64_t> all(static_cast<std::size_t>(2 * size()));
+    MPI_Allgather(times, 2, MPI_INT64_T, all.data(), 2, MPI_INT64_T, MPI_COMM_WORLD);
+    std::int64_t last_entry = 0;
+    for (int peer = 0; peer < size(); ++peer) last_entry = std::max(last_entry, all[static_cast<std::size_t>(2 * peer)]);
     for (int peer = 0; peer < size(); ++peer) {
-      MPI_Aint bytes;
-      int unit;
-      int* peer_flag = nullptr;
-      MPI_Win_shared_query(window, peer, &bytes, &unit, &peer_flag);
-      EXPECT_EQ(__atomic_load_n(peer_flag, __ATOMIC_SEQ_CST), 1) << "rank " << peer << " had not entered, round " << round;
+      EXPECT_GE(all[static_cast<std::size_t>(2 * peer + 1)], last_entry)
+          << "rank " << peer << " left the barrier before the last rank entered, round " << round;
     }
-    MPI_Win_unlock_all(window);
-    MPI_Barrier(MPI_COMM_WORLD);
-    MPI_Win_free(&window);
   }
 }
 
@@ -255,22 +261,22 @@ TEST(MpiErrors, DisagreementsAreReportedOnEveryRankNotHung) {
   if (size() < 2) GTEST_SKIP() << "needs at least 2 ranks";
   std::vector<float> values(rank() == 1 ? 9 : 8, 1.0f);
   expect_mismatch_everywhere([&](auto& c) { c.allreduce(ronde::Tensor::of(values), ronde::ReduceOp::Sum); },
-                             "rank 0: allreduce of 8 f32 (sum); rank 1: allreduce of 9 f32 (sum)");
+                             who(0) + ": allreduce of 8 f32 (sum); " + who(1) + ": allreduce of 9 f32 (sum)");
   std::vector<double> doubles(8, 1.0);
   std::vector<float> floats(8, 1.0f);
   expect_mismatch_everywhere([&](auto& c) {
     if (rank() == 0) c.allreduce(ronde::Tensor::of(doubles), ronde::ReduceOp::Sum);
     else c.allreduce(ronde::Tensor::of(floats), ronde::ReduceOp::Sum);
-  }, "rank 0: allreduce of 8 f64 (sum); rank 1: allreduce of 8 f32 (sum)");
+  }, who(0) + ": allreduce of 8 f64 (sum); " + who(1) + ": allreduce of 8 f32 (sum)");
   expect_mismatch_everywhere([&](auto& c) {
     c.allreduce(ronde::Tensor::of(floats), rank() == 0 ? ronde::ReduceOp::Max : ronde::ReduceOp::Sum);
-  }, "rank 0: allreduce of 8 f32 (max)");
+  }, who(0) + ": allreduce of 8 f32 (max)");
   expect_mismatch_everywhere([&](auto& c) { c.broadcast(ronde::Tensor::of(floats), rank() == 0 ? 0 : 1); },
-                             "rank 0: broadcast of 8 f32 from root 0; rank 1: broadcast of 8 f32 from root 1");
+                             who(0) + ": broadcast of 8 f32 from root 0; " + who(1) + ": broadcast of 8 f32 from root 1");
   expect_mismatch_everywhere([&](auto& c) {
     if (rank() == 0) c.barrier();
     else c.allreduce(ronde::Tensor::of(floats), ronde::ReduceOp::Sum);
-  }, "rank 0: barrier; rank 1: allreduce");
+  }, who(0) + ": barrier; " + who(1) + ": allreduce");
 }
 
 TEST(MpiErrors, InvalidArgumentsOnOneRankStopEveryRank) {
@@ -286,7 +292,7 @@ TEST(MpiErrors, InvalidArgumentsOnOneRankStopEveryRank) {
       EXPECT_NE(std::string(error.what()).find("output has 7"), std::string::npos) << error.what();
     } else {
       EXPECT_EQ(error.code(), ronde::ErrorCode::Mismatch) << error.what();
-      EXPECT_NE(std::string(error.what()).find("rank(s) 1 passed invalid arguments"), std::string::npos) << error.what();
+      EXPECT_NE(std::string(error.what()).find(who(1) + " passed invalid arguments"), std::string::npos) << error.what();
     }
   }
   collectives.barrier();
@@ -371,13 +377,50 @@ TEST(MpiTopology, MatchesMpi) {
   int world_rank = 0, world_size = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
   MPI_Comm_size(MPI_COMM_WORLD, &world_size);
-  EXPECT_EQ(context().topology().source, ronde::TopologySource::Mpi);
+  const ronde::Topology& topology = context().topology();
+  EXPECT_EQ(topology.source, ronde::TopologySource::Mpi);
   EXPECT_EQ(rank(), world_rank);
   EXPECT_EQ(size(), world_size);
-  // One host: everyone is local.
-  EXPECT_EQ(context().topology().local_size, world_size);
-  EXPECT_EQ(context().topology().local_rank, world_rank);
-  EXPECT_EQ(context().topology().cross_size, 1);
+
+  // The truth, found independently: every rank's processor name, gathered. Ranks of one host are
+  // local to each other (numbered in rank order); hosts are numbered in the order of their first rank.
+  constexpr int kName = MPI_MAX_PROCESSOR_NAME;
+  std::vector<char> mine(kName, '\0'), all(static_cast<std::size_t>(world_size) * kName);
+  int length = 0;
+  MPI_Get_processor_name(mine.data(), &length);
+  MPI_Allgather(mine.data(), kName, MPI_CHAR, all.data(), kName, MPI_CHAR, MPI_COMM_WORLD);
+  std::vector<std::string> names;
+  for (int r = 0; r < world_size; ++r) names.emplace_back(&all[static_cast<std::size_t>(r) * kName]);
+  int local_rank = 0, local_size = 0;
+  std::vector<std::string> hosts_in_order;
+  for (int r = 0; r < world_size; ++r) {
+    if (names[static_cast<std::size_t>(r)] == names[static_cast<std::size_t>(world_rank)]) {
+      if (r < world_rank) ++local_rank;
+      ++local_size;
+    }
+    if (std::find(hosts_in_order.begin(), hosts_in_order.end(), names[static_cast<std::size_t>(r)]) == hosts_in_order.end()) {
+      hosts_in_order.push_back(names[static_cast<std::size_t>(r)]);
+    }
+  }
+  EXPECT_EQ(topology.local_rank, local_rank);
+  EXPECT_EQ(topology.local_size, local_size);
+  EXPECT_EQ(topology.host, names[static_cast<std::size_t>(world_rank)].substr(0, 63));
+  ASSERT_EQ(topology.hosts.size(), static_cast<std::size_t>(world_size));
+  for (int r = 0; r < world_size; ++r) {
+    EXPECT_EQ(topology.hosts[static_cast<std::size_t>(r)], names[static_cast<std::size_t>(r)].substr(0, 63)) << "rank " << r;
+  }
+  // With the same number of ranks on every host, cross = this host's index among the hosts.
+  if (world_size % local_size == 0 && static_cast<int>(hosts_in_order.size()) * local_size == world_size) {
+    const auto index = std::find(hosts_in_order.begin(), hosts_in_order.end(), names[static_cast<std::size_t>(world_rank)]) -
+                       hosts_in_order.begin();
+    EXPECT_EQ(topology.cross_size, static_cast<int>(hosts_in_order.size()));
+    EXPECT_EQ(topology.cross_rank, static_cast<int>(index));
+  }
+  // The cluster tests say how many hosts the job spans: the topology must see exactly that many.
+  if (const char* expected = std::getenv("RONDE_TEST_EXPECT_HOSTS")) {
+    EXPECT_EQ(static_cast<int>(hosts_in_order.size()), std::atoi(expected));
+    EXPECT_EQ(topology.cross_size, std::atoi(expected));
+  }
 }
 
 }  // namespace

@@ -43,9 +43,9 @@ struct GoldenCase {
   std::vector<GoldenStep> steps;
 };
 
-std::filesystem::path golden_path() {
-  return std::filesystem::path(__FILE__).parent_path().parent_path() / "golden" / "optim_golden.txt";
-}
+// RONDE_GOLDEN_DIR comes from CMake as an absolute path (not __FILE__, which a compiler cache may
+// make relative to the build directory).
+std::filesystem::path golden_path() { return std::filesystem::path(RONDE_GOLDEN_DIR) / "optim_golden.txt"; }
 
 double parse_number(const std::string& token, int line) {
   const char* begin = token.c_str();

@@ -308,7 +308,9 @@ TEST_F(SageMakerTest, TopologyIsOneProcessPerHost) {
   EXPECT_EQ(topology.cross_rank, 1);
   EXPECT_EQ(topology.cross_size, 3);
   EXPECT_EQ(topology.source, TopologySource::SageMaker);
-  EXPECT_EQ(topology.describe(), "rank 1/3 (local 0/1, host 1/3, from sagemaker)");
+  EXPECT_EQ(topology.describe(), "rank 1/3 (local 0/1, host 1/3 algo-2, from sagemaker)");
+  EXPECT_EQ(topology.host, "algo-2");
+  EXPECT_EQ(topology.rank_name(2), "rank 2 (algo-3)");
 }
 
 TEST(SageMakerConfigTest, HandBuiltConfigWithUnknownHostThrows) {

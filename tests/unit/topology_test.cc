@@ -47,6 +47,37 @@ TEST(TopologyTest, DescribeShowsEveryNumberAndTheSource) {
   EXPECT_EQ(Topology().describe(), "rank 0/1 (local 0/1, host 0/1, from single)");
 }
 
+TEST(TopologyTest, DescribeAndRankNamesShowHostsWhenKnown) {
+  Topology topology = make_topology(2, 5, 0, 2, 1, 3);
+  topology.host = "h2";
+  EXPECT_EQ(topology.describe(), "rank 2/5 (local 0/2, host 1/3 h2, from single)");
+  // Without host names: plain rank lists, runs shortened.
+  EXPECT_EQ(topology.rank_name(3), "rank 3");
+  EXPECT_EQ(topology.ranks_phrase({0, 1, 2, 3}), "ranks 0-3");
+  EXPECT_EQ(topology.ranks_phrase({0, 1, 4}), "ranks 0, 1, 4");
+  // With them: consecutive ranks of one host form a group.
+  topology.hosts = {"h1", "h1", "h2", "h2", "h3"};
+  EXPECT_EQ(topology.rank_name(3), "rank 3 (h2)");
+  EXPECT_EQ(topology.ranks_phrase({0, 1, 2, 3, 4}), "ranks 0, 1 (h1), 2, 3 (h2), 4 (h3)");
+  EXPECT_EQ(topology.ranks_phrase({1, 4}), "ranks 1 (h1), 4 (h3)");
+  EXPECT_EQ(topology.ranks_phrase({}), "no ranks");
+  // A rank outside the list of hosts is named without one.
+  EXPECT_EQ(topology.rank_name(9), "rank 9");
+}
+
+TEST(TopologyTest, HostNamesAreMadePrintableAndBounded) {
+  EXPECT_EQ(printable_host_name("h1"), "h1");
+  EXPECT_EQ(printable_host_name(std::string("a\nb\0c", 5) + "\x7f"), "a?b?c?");
+  EXPECT_EQ(printable_host_name(std::string(100, 'x')).size(), 63u);
+  EXPECT_EQ(printable_host_name("bad name"), "bad?name");
+}
+
+TEST(TopologyTest, ValidateRejectsAHostListOfAnotherSize) {
+  Topology topology = make_topology(0, 2, 0, 1, 0, 2);
+  topology.hosts = {"h1"};
+  EXPECT_THAT(error_from([&] { topology.validate("test"); }).message(), HasSubstr("1 host names for 2 ranks"));
+}
+
 TEST(TopologyTest, ValidateAcceptsConsistentNumbers) {
   EXPECT_NO_THROW(Topology().validate("default"));
   EXPECT_NO_THROW(make_topology(5, 8, 1, 4, 1, 2).validate("test"));

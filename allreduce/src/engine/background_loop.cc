@@ -37,7 +37,8 @@ BackgroundLoop::BackgroundLoop(Context& context, const EngineOptions& options, S
       executor_(context, options, timeline, counters),
       demote_after_(demotion_delay(options)) {
   if (context.rank() == 0) {
-    coordinator_.emplace(context.size(), StallInspector(options.stall_check, options.stall_shutdown), timeline);
+    coordinator_.emplace(context.topology(),
+                         StallInspector(options.stall_check, options.stall_shutdown, context.topology()), timeline);
   }
 }
 

@@ -8,8 +8,9 @@ namespace ronde::engine {
 
 namespace {
 
-// "rank 0 f32, ranks 1-3 f64": each distinct value once, with the ranks that asked for it.
-std::string values_by_rank(const std::vector<std::pair<int, std::string>>& values) {
+// "rank 0 (h1) f32, ranks 1-3 (h1), 4 (h2) f64": each distinct value once, with the ranks that
+// asked for it and their hosts.
+std::string values_by_rank(const std::vector<std::pair<int, std::string>>& values, const Topology& topology) {
   std::vector<std::pair<std::string, std::vector<int>>> groups;
   for (const auto& [rank, value] : values) {
     auto group = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == value; });
@@ -19,7 +20,7 @@ std::string values_by_rank(const std::vector<std::pair<int, std::string>>& value
   std::string text;
   for (const auto& [value, ranks] : groups) {
     if (!text.empty()) text += ", ";
-    text += (ranks.size() == 1 ? "rank " : "ranks ") + describe_ranks(ranks) + " " + value;
+    text += topology.ranks_phrase(ranks) + " " + value;
   }
   return text;
 }
@@ -49,7 +50,7 @@ void Coordinator::receive(int rank, const RequestList& list, Clock::time_point n
   }
   if (list.join && joined_.insert(rank).second) last_joined_ = rank;
   if (list.shutdown) shutdown_ = true;
-  if (list.failure) failures_.push_back("rank " + std::to_string(rank) + ": " + *list.failure);
+  if (list.failure) failures_.push_back(topology_.rank_name(rank) + ": " + *list.failure);
 }
 
 bool Coordinator::ready(const Pending& pending) const {
@@ -85,7 +86,7 @@ Response Coordinator::settle(const std::string& name, const Pending& pending) co
     }
     if (differs) {
       if (!differences.empty()) differences += "; ";
-      differences += base[f].name + " differs: " + values_by_rank(values);
+      differences += base[f].name + " differs: " + values_by_rank(values, topology_);
     }
   }
   if (!differences.empty()) {
@@ -93,7 +94,7 @@ Response Coordinator::settle(const std::string& name, const Pending& pending) co
   }
   if (!joined_.empty()) {
     std::vector<int> joined(joined_.begin(), joined_.end());
-    const std::string who = (joined.size() == 1 ? "rank " : "ranks ") + describe_ranks(joined);
+    const std::string who = topology_.ranks_phrase(joined);
     if (first->kind != OpKind::Allreduce && first->kind != OpKind::Broadcast) {
       return fail(name, ErrorCode::InvalidArgument,
                   "tensor '" + name + "': " + std::string(to_string(first->kind)) + " cannot run while " + who +

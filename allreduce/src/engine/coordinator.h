@@ -22,6 +22,7 @@
 #include "engine/messages.h"
 #include "engine/stall_inspector.h"
 #include "ronde/core/logging.h"
+#include "ronde/core/topology.h"
 
 namespace ronde {
 class Timeline;
@@ -31,8 +32,9 @@ namespace ronde::engine {
 
 class Coordinator {
  public:
-  Coordinator(int size, StallInspector inspector, Timeline* timeline)
-      : size_(size), inspector_(inspector), timeline_(timeline) {}
+  // `topology` gives the size and names the ranks' hosts in error messages.
+  Coordinator(const Topology& topology, StallInspector inspector, Timeline* timeline)
+      : topology_(topology), size_(topology.size), inspector_(std::move(inspector)), timeline_(timeline) {}
 
   // Records what `rank` sent this cycle.
   void receive(int rank, const RequestList& list, Clock::time_point now);
@@ -55,6 +57,7 @@ class Coordinator {
   bool ready(const Pending& pending) const;
   Response settle(const std::string& name, const Pending& pending) const;
 
+  Topology topology_;
   int size_;
   StallInspector inspector_;
   Timeline* timeline_;

@@ -12,24 +12,7 @@ std::string seconds(Clock::duration waited) {
   return text;
 }
 
-std::string ranks_phrase(const std::vector<int>& ranks) {
-  return (ranks.size() == 1 ? "rank " : "ranks ") + describe_ranks(ranks);
-}
-
 }  // namespace
-
-std::string describe_ranks(const std::vector<int>& ranks) {
-  std::string text;
-  for (std::size_t i = 0; i < ranks.size();) {
-    std::size_t j = i;
-    while (j + 1 < ranks.size() && ranks[j + 1] == ranks[j] + 1) ++j;
-    if (!text.empty()) text += ", ";
-    text += std::to_string(ranks[i]);
-    if (j > i) text += (j == i + 1 ? ", " : "-") + std::to_string(ranks[j]);
-    i = j + 1;
-  }
-  return text;
-}
 
 void StallInspector::warn(const std::vector<WaitingTensor>& waiting, Clock::time_point now, const Logger& log) {
   if (check_.count() <= 0 || now - last_warning_ < check_) return;
@@ -37,7 +20,7 @@ void StallInspector::warn(const std::vector<WaitingTensor>& waiting, Clock::time
   for (const WaitingTensor& tensor : waiting) {
     if (now - tensor.since < check_) continue;
     lines += "\n  tensor '" + tensor.name + "' has waited " + seconds(now - tensor.since) + " for " +
-             ranks_phrase(tensor.missing_ranks) + " (ready on " + ranks_phrase(tensor.ready_ranks) + ")";
+             topology_.ranks_phrase(tensor.missing_ranks) + " (ready on " + topology_.ranks_phrase(tensor.ready_ranks) + ")";
   }
   if (lines.empty()) return;
   last_warning_ = now;
@@ -54,8 +37,8 @@ bool StallInspector::expired(const WaitingTensor& tensor, Clock::time_point now)
 
 std::string StallInspector::timeout_message(const WaitingTensor& tensor, Clock::time_point now) const {
   return "tensor '" + tensor.name + "' waited " + seconds(now - tensor.since) + " for " +
-         ranks_phrase(tensor.missing_ranks) + ", which never submitted it (ready on " +
-         ranks_phrase(tensor.ready_ranks) + "; stall shutdown after " + std::to_string(shutdown_.count()) + " s)";
+         topology_.ranks_phrase(tensor.missing_ranks) + ", which never submitted it (ready on " +
+         topology_.ranks_phrase(tensor.ready_ranks) + "; stall shutdown after " + std::to_string(shutdown_.count()) + " s)";
 }
 
 }  // namespace ronde::engine

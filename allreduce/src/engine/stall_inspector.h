@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ronde/core/logging.h"
+#include "ronde/core/topology.h"
 
 namespace ronde::engine {
 
@@ -22,12 +23,11 @@ struct WaitingTensor {
   std::vector<int> missing_ranks; // ranks that have not (joined ranks excluded)
 };
 
-// "0, 2-4, 7"
-std::string describe_ranks(const std::vector<int>& ranks);
-
 class StallInspector {
  public:
-  StallInspector(std::chrono::seconds check, std::chrono::seconds shutdown) : check_(check), shutdown_(shutdown) {}
+  // `topology` names the ranks' hosts in the messages.
+  StallInspector(std::chrono::seconds check, std::chrono::seconds shutdown, Topology topology)
+      : check_(check), shutdown_(shutdown), topology_(std::move(topology)) {}
 
   // Logs a warning listing the stalled tensors when a stall_check period has passed since the last
   // warning. Cheap when nothing is stalled.
@@ -40,6 +40,7 @@ class StallInspector {
  private:
   std::chrono::seconds check_;
   std::chrono::seconds shutdown_;
+  Topology topology_;
   Clock::time_point last_warning_{};
 };
 
