@@ -20,6 +20,12 @@ checkpoint::StorageOptions fast_s3_options() {
   options.retry_max_delay = std::chrono::milliseconds(100);
   options.retry_total_time = std::chrono::milliseconds(8000);
   options.connect_timeout = std::chrono::milliseconds(2000);
+  options.request_timeout = std::chrono::milliseconds(10000);
+  return options;
+}
+
+checkpoint::StorageOptions stall_s3_options() {
+  checkpoint::StorageOptions options = fast_s3_options();
   options.request_timeout = std::chrono::milliseconds(1000);
   return options;
 }

@@ -15,9 +15,13 @@ namespace ronde::testing {
 
 constexpr std::size_t kMiB = 1024 * 1024;
 
-// Options for tests: small parts, and timeouts and backoff short enough that a test of a fault
-// that never stops takes a few seconds.
+// Options for tests: small parts, and backoff and a retry budget short enough that a test of a
+// fault that never stops takes a few seconds. A request is taken for stalled after 10 s without
+// a byte: moto on a loaded machine can think that long (a listing of 1000 keys took over 1 s).
 checkpoint::StorageOptions fast_s3_options();
+// fast_s3_options() with a 1 s stall limit, for the tests that inject stalls: three stalled
+// attempts fit in the retry budget.
+checkpoint::StorageOptions stall_s3_options();
 
 // Opens "s3://<bucket_and_prefix>" on `endpoint` (path addressing, us-east-1) with the given key.
 std::unique_ptr<checkpoint::Storage> open_test_s3(const std::string& endpoint, const std::string& bucket_and_prefix,

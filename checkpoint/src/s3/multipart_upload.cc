@@ -82,6 +82,9 @@ void MultipartUpload::upload_part(const Part& part) {
     throw Error(ErrorCode::Storage, "UploadPart " + client_.uri_of_full_key(key_) + " (" + what +
                                         "): the response has no ETag, request id " + reply.request_id);
   }
+  // The count is taken and reported under one lock: two parts finishing at once must not report
+  // their counts in the opposite order (progress never goes back).
+  std::lock_guard progress_lock(progress_mutex_);
   std::uint64_t done = 0;
   {
     std::lock_guard lock(mutex_);
@@ -90,10 +93,7 @@ void MultipartUpload::upload_part(const Part& part) {
     bytes_done_ += part.bytes.size();
     done = bytes_done_;
   }
-  if (options_.progress) {
-    std::lock_guard lock(progress_mutex_);
-    options_.progress(done, total_bytes_);
-  }
+  if (options_.progress) options_.progress(done, total_bytes_);
 }
 
 void MultipartUpload::stop_workers() {
