@@ -1,6 +1,7 @@
 // The container endpoint and EC2 instance metadata (IMDSv2) over real HTTP, against fakes on
 // 127.0.0.1: headers, token handling, refresh before expiry, no refresh stampede, and bounded
-// failure time when the endpoint is unreachable or silent.
+// failure time when the endpoint refuses, never accepts or stays silent. Every connection stays
+// on 127.0.0.1: no test here may reach 169.254.169.254, 169.254.170.2 or any other address.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -261,11 +262,18 @@ TEST(InstanceMetadata, ASilentEndpointTimesOutWithTheDefaults) {
   EXPECT_THAT(message, HasSubstr("imed out"));
 }
 
-TEST(InstanceMetadata, AnUnroutableEndpointGivesUpWithinTheConnectTimeout) {
-  auto chain = default_credentials_chain(testing::env_with({{"AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://10.255.255.1"}}));
+// connect() hangs, as towards an unroutable address (on 127.0.0.1: no packet leaves the machine).
+// The default connect timeout (1 s) ends it, well before the total one (3 s).
+TEST(InstanceMetadata, AnEndpointThatNeverAcceptsGivesUpWithinTheConnectTimeout) {
+  testing::UnansweredListener unanswered;
+  auto chain = default_credentials_chain(testing::env_with({{"AWS_EC2_METADATA_SERVICE_ENDPOINT", unanswered.url()}}));
   const auto start = std::chrono::steady_clock::now();
-  EXPECT_THAT(unauthenticated_from(*chain), HasSubstr("EC2 instance metadata at http://10.255.255.1"));
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 2500ms);
+  const std::string message = unauthenticated_from(*chain);
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(elapsed, 900ms) << "the connection did not hang: " << message;
+  EXPECT_LT(elapsed, 2500ms);
+  EXPECT_THAT(message, HasSubstr("EC2 instance metadata: PUT " + unanswered.url() + "/latest/api/token"));
+  EXPECT_THAT(message, ::testing::ContainsRegex("imed out|Timeout was reached"));  // libcurl's words vary
 }
 
 // ---- container endpoint ----
@@ -346,14 +354,25 @@ TEST(ContainerEndpoint, AnIncompleteDocumentNamesTheMissingField) {
   EXPECT_THAT(unauthenticated_from(*chain), HasSubstr("no string field \"SecretAccessKey\""));
 }
 
-TEST(ContainerEndpoint, RelativeUriGoesTo169_254_170_2) {
-  auto chain = make_credentials_chain(testing::env_with({{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "/v2/credentials/xyz"}}),
-                                      "", {.metadata_timeouts = {200ms, 300ms}});
-  const auto start = std::chrono::steady_clock::now();
-  // Off ECS the address does not answer (or a sandbox's proxy refuses it): either way the error
-  // names the URL built from the relative URI, quickly.
-  EXPECT_THAT(unauthenticated_from(*chain), HasSubstr("http://169.254.170.2/v2/credentials/xyz"));
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 1500ms);
+// A relative URI is resolved against the container host: here a fake on 127.0.0.1, given as
+// ChainSettings::container_host; the next test checks that the default host is ECS's address.
+TEST(ContainerEndpoint, RelativeUriIsResolvedAgainstTheContainerHost) {
+  FakeContainerEndpoint endpoint("");
+  const std::string host = endpoint.server().url();
+  for (const std::string relative : {"/v2/credentials/id", "v2/credentials/id"}) {
+    auto chain = make_credentials_chain(testing::env_with({{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", relative},
+                                                           {"AWS_EC2_METADATA_DISABLED", "true"}}),
+                                        "", {.container_host = host});
+    EXPECT_THAT(chain->current().access_key_id, ::testing::StartsWith("ASIA"));
+    EXPECT_EQ(chain->describe(), "container endpoint " + host + "/v2/credentials/id") << relative;
+  }
+  EXPECT_EQ(endpoint.server().count("GET", "/v2/credentials/id"), 2);
+}
+
+// Without connecting anywhere: the default chain resolves relative URIs against
+// http://169.254.170.2 (the address ECS, SageMaker and the AWS SDKs use).
+TEST(ContainerEndpoint, TheDefaultContainerHostIs169_254_170_2) {
+  EXPECT_EQ(ChainSettings{}.container_host, "http://169.254.170.2");
 }
 
 }  // namespace

@@ -2,11 +2,14 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cctype>
+#include <cerrno>
+#include <cstdint>
 #include <stdexcept>
 
 namespace ronde::testing {
@@ -155,6 +158,42 @@ SilentListener::SilentListener() {
 }
 
 SilentListener::~SilentListener() { ::close(socket_); }
+
+UnansweredListener::UnansweredListener() {
+  socket_ = bind_loopback(port_);
+  // A backlog of 1: two connections fill the queue (a backlog of 0 would make the kernel answer
+  // the first one with a SYN cookie and log a SYN flood warning).
+  if (::listen(socket_, 1) != 0) {
+    ::close(socket_);
+    throw std::runtime_error("listen() failed");
+  }
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(static_cast<std::uint16_t>(port_));
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    // For a listening socket, TCP_INFO reports the accept queue's length in tcpi_unacked and its
+    // limit in tcpi_sacked; beyond the limit the kernel drops new SYNs.
+    tcp_info info{};
+    socklen_t length = sizeof(info);
+    if (::getsockopt(socket_, IPPROTO_TCP, TCP_INFO, &info, &length) != 0) break;
+    if (info.tcpi_unacked > info.tcpi_sacked) return;
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) break;
+    queued_.push_back(fd);
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0 && errno != EINPROGRESS) break;
+    pollfd connected{fd, POLLOUT, 0};
+    ::poll(&connected, 1, 1000);  // a connection that does not complete is a SYN already dropped
+  }
+  for (const int fd : queued_) ::close(fd);
+  ::close(socket_);
+  throw std::runtime_error("could not fill the accept queue of a socket on 127.0.0.1");
+}
+
+UnansweredListener::~UnansweredListener() {
+  for (const int fd : queued_) ::close(fd);
+  ::close(socket_);
+}
 
 int closed_port() {
   int port = 0;

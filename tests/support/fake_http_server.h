@@ -69,6 +69,24 @@ class SilentListener {
   int port_ = 0;
 };
 
+// A port on 127.0.0.1 where connect() itself hangs, as it does towards an unroutable address:
+// the listening socket's accept queue is kept full by connections nobody accepts, so the kernel
+// drops every further SYN and the connecting side waits until its own timeout.
+// std::runtime_error if the queue cannot be filled.
+class UnansweredListener {
+ public:
+  UnansweredListener();
+  ~UnansweredListener();
+  UnansweredListener(const UnansweredListener&) = delete;
+  UnansweredListener& operator=(const UnansweredListener&) = delete;
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  int socket_ = -1;
+  int port_ = 0;
+  std::vector<int> queued_;  // the connections that fill the queue
+};
+
 // A port on 127.0.0.1 nobody listens on (bound, then closed): connections are refused.
 int closed_port();
 

@@ -13,8 +13,6 @@ namespace ronde::aws {
 
 namespace {
 
-constexpr std::string_view kEcsHost = "http://169.254.170.2";
-
 // The host of `url` ("http://host:port/path"), lower-cased, without brackets for IPv6.
 std::string host_of(std::string_view url) {
   const auto separator = url.find("://");
@@ -53,12 +51,12 @@ std::optional<std::string> authorization_token(const Environment& env) {
 
 }  // namespace
 
-Probe probe_container(const Environment& env, const HttpTimeouts& timeouts) {
+Probe probe_container(const Environment& env, const HttpTimeouts& timeouts, std::string_view container_host) {
   const auto relative = env.get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
   const auto full = env.get("AWS_CONTAINER_CREDENTIALS_FULL_URI");
   std::string url;
   if (relative && !relative->empty()) {
-    url = std::string(kEcsHost) + (relative->starts_with('/') ? "" : "/") + *relative;
+    url = std::string(container_host) + (relative->starts_with('/') ? "" : "/") + *relative;
   } else if (full && !full->empty()) {
     url = *full;
     const bool https = url.starts_with("https://");

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "aws/credentials.h"
@@ -24,6 +25,9 @@ struct ChainSettings {
   std::chrono::seconds refresh_window{300};
   std::chrono::seconds retry_interval{10};
   HttpTimeouts metadata_timeouts{};  // container endpoint and instance metadata
+  // What AWS_CONTAINER_CREDENTIALS_RELATIVE_URI is resolved against: the ECS / SageMaker container
+  // credential address (tests point it at a fake on 127.0.0.1).
+  std::string container_host = "http://169.254.170.2";
   std::function<std::chrono::system_clock::time_point()> clock = [] { return std::chrono::system_clock::now(); };
 };
 

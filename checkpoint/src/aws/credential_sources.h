@@ -42,8 +42,10 @@ Probe probe_environment(const Environment& env);
 // normal on EC2, ECS and SageMaker).
 Probe probe_profile(const Environment& env, std::string_view profile, bool named);
 
-// 3. The container credentials endpoint.
-Probe probe_container(const Environment& env, const HttpTimeouts& timeouts);
+// 3. The container credentials endpoint: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI resolved against
+// `container_host` ("http://169.254.170.2" in the default chain), else
+// AWS_CONTAINER_CREDENTIALS_FULL_URI.
+Probe probe_container(const Environment& env, const HttpTimeouts& timeouts, std::string_view container_host);
 
 // 4. EC2 instance metadata (IMDSv2).
 Probe probe_instance_metadata(const Environment& env, const HttpTimeouts& timeouts);

@@ -121,7 +121,10 @@ class ChainProvider final : public CredentialsProvider {
     if (auto found = consider("shared files", [&] { return probe_profile(env_, profile_, /*named=*/profile_ != "default"); })) {
       return *found;
     }
-    if (auto found = consider("container endpoint", [&] { return probe_container(env_, timeouts); })) return *found;
+    if (auto found = consider("container endpoint",
+                              [&] { return probe_container(env_, timeouts, settings_.container_host); })) {
+      return *found;
+    }
     if (auto found = consider("EC2 instance metadata", [&] { return probe_instance_metadata(env_, timeouts); })) {
       return *found;
     }
