@@ -293,7 +293,7 @@ static int bench_main(const Options& opt, ronde::Context& ctx) {
   if (wants("gloo")) {
     gloo_context = ronde::bench::connect_gloo(rank, ranks, "allreduce_bench");
     impls.push_back(make_gloo_impl(gloo_context, opt.gloo_algo));
-    gloo_desc = "gloo " + opt.gloo_algo + " over tcp 127.0.0.1";
+    gloo_desc = "gloo " + opt.gloo_algo + " over tcp " + ronde::bench::choose_gloo_address().address;
   }
 #else
   if (wants("gloo") && rank == 0) {

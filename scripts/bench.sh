@@ -8,10 +8,12 @@
 #                      (default build; configured and built if the benchmark is missing)
 #   RONDE_BENCH_RANKS  rank counts to run, in order (default "2 4")
 #   RONDE_BENCH_TIMEOUT  seconds allowed for one mpirun (default 180 with --quick, else 3600)
+#   RONDE_BENCH_HOSTS  host counts of `cluster` (default "2 4"; --quick: "2")
+#   RONDE_BENCH_RATES  link rates of `cluster` (default "unlimited 10gbit 2gbit"; --quick: "2gbit")
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BENCHMARKS=(allreduce collectives engine optim storage checkpoint ps)   # add a name here and a case in main() below
+BENCHMARKS=(allreduce collectives engine optim storage checkpoint ps cluster)   # add a name here and a case in main() below
 
 usage() {
   cat <<USAGE
@@ -46,13 +48,19 @@ benchmarks:
               1 and 2 real ronde-ps-server processes, plaintext / TLS / mutual TLS, against a
               bare gRPC stream of the same bytes over the same kind of channel (the ceiling);
               everything on loopback
+  cluster     allreduce, collectives and engine across hosts of an emulated cluster
+              (scripts/cluster.sh, one rank per host) at 2 and 4 hosts, each at unlimited,
+              10gbit and 2gbit links: ronde vs MPI (default and forced ring) vs Gloo, with the
+              link's line rate beside each busbw; sizes up to 64 MiB, 10 iterations
+              (--quick: 2 hosts, 2gbit only, a few sizes); needs root
 
 options:
   --quick     a short run (under a minute) for smoke checks
   --help      this text
 
 environment: RONDE_BUILD_DIR (default build), RONDE_BENCH_RANKS (default "2 4"),
-             RONDE_BENCH_TIMEOUT (seconds per mpirun)
+             RONDE_BENCH_TIMEOUT (seconds per mpirun); for cluster: RONDE_BENCH_HOSTS
+             (default "2 4"), RONDE_BENCH_RATES (default "unlimited 10gbit 2gbit")
 USAGE
 }
 
@@ -227,6 +235,78 @@ bench_ps() {
     --title "ps: push+pull (GB/s both directions), ronde vs bare gRPC"
 }
 
+# ---- cluster: the network benchmarks across the hosts of an emulated cluster ------------------
+CLUSTER_SH="$ROOT/scripts/cluster.sh"
+
+# line_rate_gbps RATE: the line rate in GB/s (1e9 B/s), 0 for unlimited.
+line_rate_gbps() {
+  python3 -c "
+import re, sys
+m = re.fullmatch(r'(\d+)(bit|kbit|mbit|gbit)', sys.argv[1])
+scale = {'bit': 1, 'kbit': 1e3, 'mbit': 1e6, 'gbit': 1e9}
+print(0 if not m else int(m.group(1)) * scale[m.group(2)] / 8e9)" "$1"
+}
+
+# cluster_run RATE CSV PROGRAM ARGS...: PROGRAM under the cluster's mpirun, its CSV rows appended to
+# CSV with "@RATE" after each case (the regime), bounded by TIMEOUT.
+cluster_run() {
+  local rate="$1" csv="$2" part rc=0
+  shift 2
+  part="$(mktemp "$RESULTS/cluster-part-XXXXXX.csv")"
+  rm -f "$part"
+  echo "== cluster ($(wc -l < "/run/ronde-cluster/$RONDE_CLUSTER/hosts") hosts, $rate): mpirun ${*#"$ROOT"/}" >&2
+  RONDE_CLUSTER_QUIET=1 timeout --foreground "$TIMEOUT" "$CLUSTER_SH" mpirun "$@" --csv "$part" || rc=$?
+  if [[ $rc -ne 0 ]]; then rm -f "$part"; die "$* failed on the cluster (exit $rc; 124: timed out after $TIMEOUT s)"; fi
+  tail -n +2 "$part" | awk -F, -v OFS=, -v rate="$rate" '{ $2 = $2 "@" rate; print }' >> "$csv"
+  rm -f "$part"
+}
+
+bench_cluster() {
+  local allreduce collectives engine csv hosts rate quick=${#QUICK[@]}
+  allreduce="$(ensure_target allreduce_bench benchmarks/allreduce_bench)"
+  collectives="$(ensure_target collectives_bench benchmarks/collectives_bench)"
+  engine="$(ensure_target engine_bench benchmarks/engine_bench)"
+  csv="$RESULTS/cluster.csv"
+  echo "bench,case,impl,ranks,bytes,metric,value" > "$csv"
+  local default_hosts="2 4" default_rates="unlimited 10gbit 2gbit"
+  local -a sizes=(--max-bytes 64MiB --iters 10) engine_args=(--iters 10 --sweep-iters 3 --thresholds 4M,64M)
+  if ((quick)); then
+    default_hosts="2"; default_rates="2gbit"
+    sizes=(--quick); engine_args=(--quick)
+  fi
+  for hosts in ${RONDE_BENCH_HOSTS:-$default_hosts}; do
+    export RONDE_CLUSTER="bench$hosts"
+    "$CLUSTER_SH" down >/dev/null 2>&1 || true
+    trap '"$CLUSTER_SH" down >/dev/null 2>&1 || true' EXIT
+    local up_rc=0
+    "$CLUSTER_SH" up "$hosts" >/dev/null || up_rc=$?
+    [[ $up_rc -eq 0 ]] || die "cannot start a cluster of $hosts hosts (exit $up_rc; 77: no network namespaces here)"
+    for rate in ${RONDE_BENCH_RATES:-$default_rates}; do
+      "$CLUSTER_SH" rate "$([[ $rate == unlimited ]] && echo none || echo "$rate")" 2>/dev/null
+      echo "cluster,line@$rate,line,$hosts,0,busbw_GBps,$(line_rate_gbps "$rate")" >> "$csv"
+      cluster_run "$rate" "$csv" "$allreduce" "${sizes[@]}" --no-progress
+      # Open MPI's own ring (its default at 4 ranks is not a ring), as a second MPI peer.
+      local ring_csv="$RESULTS/cluster-ring.csv"
+      rm -f "$ring_csv"; echo "bench,case,impl,ranks,bytes,metric,value" > "$ring_csv"
+      cluster_run "$rate" "$ring_csv" --mca coll_tuned_use_dynamic_rules 1 --mca coll_tuned_allreduce_algorithm 4 \
+        "$allreduce" "${sizes[@]}" --impls mpi --no-progress
+      tail -n +2 "$ring_csv" | awk -F, -v OFS=, '{ $3 = "mpi_ring"; print }' >> "$csv"
+      rm -f "$ring_csv"
+      cluster_run "$rate" "$csv" "$collectives" "${sizes[@]}" --no-progress
+      cluster_run "$rate" "$csv" "$engine" "${engine_args[@]}"
+    done
+    "$CLUSTER_SH" down >/dev/null 2>&1 || true
+    trap - EXIT
+  done
+  /usr/bin/python3 "$ROOT/scripts/cluster_report.py" "$csv" | tee "$RESULTS/cluster.txt"
+  PLOTS=""
+  for rate in ${RONDE_BENCH_RATES:-$default_rates}; do
+    plot cluster --case "f32_sum@$rate" --output "$RESULTS/cluster-allreduce-$rate.png" \
+      --title "allreduce across hosts, $rate links (busbw)"
+    PLOTS+="${PLOTS:+, }bench-results/cluster-allreduce-$rate.png"
+  done
+}
+
 main() {
   local name="" arg
   QUICK=()
@@ -257,6 +337,7 @@ main() {
     storage) bench_storage ;;
     checkpoint) bench_checkpoint ;;
     ps) bench_ps ;;
+    cluster) bench_cluster ;;
     *)
       echo "bench.sh: unknown benchmark '$name' (available: ${BENCHMARKS[*]})" >&2
       usage >&2

@@ -1,0 +1,109 @@
+#!/usr/bin/python3
+"""Summarise bench-results/cluster.csv (scripts/bench.sh cluster) as a table.
+
+The CSV has the usual header bench,case,impl,ranks,bytes,metric,value; every case carries its
+regime after an '@' ("allreduce@2gbit"), and each regime has one row
+`cluster,line@RATE,line,RANKS,0,busbw_GBps,V`: the link's line rate in GB/s (0 when unlimited).
+
+Prints, per host count and rate: each collective's busbw for ronde and its peers at the chosen
+sizes, ronde's busbw as a fraction of the line rate, and ronde's ratio to each peer; then the
+engine's ResNet-50 step against one MPI_Allreduce per tensor and the single-buffer floor.
+
+    /usr/bin/python3 scripts/cluster_report.py bench-results/cluster.csv [--sizes 1MiB,64MiB]
+"""
+import argparse
+import collections
+import csv
+import sys
+
+HEADER = ["bench", "case", "impl", "ranks", "bytes", "metric", "value"]
+PEERS = ["mpi", "mpi_ring", "gloo"]
+
+
+def parse_size(text):
+    units = {"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "B": 1}
+    for suffix, factor in units.items():
+        if text.endswith(suffix):
+            return int(float(text[: -len(suffix)]) * factor)
+    return int(text)
+
+
+def human_bytes(n):
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:g} {unit}"
+        n /= 1024
+    return str(n)
+
+
+def rate_order(rate):
+    """unlimited first, then fastest to slowest."""
+    if rate == "unlimited":
+        return (0, 0)
+    digits = "".join(c for c in rate if c.isdigit())
+    scale = {"gbit": 1e9, "mbit": 1e6, "kbit": 1e3}.get(rate.lstrip("0123456789"), 1)
+    return (1, -float(digits or 0) * scale)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("csv")
+    parser.add_argument("--sizes", default="4B,64KiB,1MiB,16MiB,64MiB",
+                        help="message sizes to show (default 4B,64KiB,1MiB,16MiB,64MiB)")
+    args = parser.parse_args()
+    sizes = [parse_size(s) for s in args.sizes.split(",")]
+
+    with open(args.csv, newline="") as f:
+        reader = csv.reader(f)
+        if next(reader, None) != HEADER:
+            sys.exit(f"cluster_report.py: {args.csv}: not a ronde benchmark CSV")
+        rows = [dict(zip(HEADER, r)) for r in reader if r]
+
+    busbw = collections.defaultdict(dict)   # (ranks, rate, case, bytes) -> impl -> GB/s
+    line = {}                               # (ranks, rate) -> GB/s
+    engine = collections.defaultdict(dict)  # (ranks, rate) -> impl -> seconds
+    for r in rows:
+        case, _, rate = r["case"].partition("@")
+        ranks, value = int(r["ranks"]), float(r["value"])
+        if r["impl"] == "line":
+            line[(ranks, rate)] = value
+        elif r["bench"] == "engine" and case == "resnet50_step" and r["metric"] == "seconds_median":
+            engine[(ranks, rate)][r["impl"]] = value
+        elif r["metric"] == "busbw_GBps" and r["bench"] in ("allreduce", "collectives"):
+            name = "allreduce" if r["bench"] == "allreduce" else case
+            busbw[(ranks, rate, name, int(r["bytes"]))][r["impl"]] = value
+
+    regimes = sorted({(k[0], k[1]) for k in busbw} | set(engine), key=lambda k: (k[0], rate_order(k[1])))
+    print("busbw in GB/s (1e9 B/s); 'line' = the link's line rate; ratios are ronde / peer, same run")
+    head = f"{'hosts':>5} {'rate':>9} {'collective':<13} {'bytes':>8} {'ronde':>7} {'of line':>7}"
+    head += "".join(f" {p:>8}" for p in PEERS) + "".join(f" {'/' + p:>9}" for p in PEERS)
+    print(head)
+    for ranks, rate in regimes:
+        cases = sorted({k[2] for k in busbw if k[0] == ranks and k[1] == rate})
+        for case in cases:
+            for size in sizes:
+                impls = busbw.get((ranks, rate, case, size))
+                if not impls or "ronde" not in impls:
+                    continue
+                ronde = impls["ronde"]
+                rate_gbps = line.get((ranks, rate), 0)
+                of_line = f"{ronde / rate_gbps:7.2f}" if rate_gbps else f"{'-':>7}"
+                text = f"{ranks:>5} {rate:>9} {case:<13} {human_bytes(size):>8} {ronde:7.3f} {of_line}"
+                text += "".join(f" {impls[p]:8.3f}" if p in impls else f" {'-':>8}" for p in PEERS)
+                text += "".join(f" {ronde / impls[p]:8.2f}x" if impls.get(p) else f" {'-':>9}" for p in PEERS)
+                print(text)
+    if engine:
+        print("\nengine: ResNet-50 step (161 float32 tensors, 102 MB), median seconds")
+        print(f"{'hosts':>5} {'rate':>9} {'engine':>9} {'per-tensor':>10} {'floor':>9} "
+              f"{'per-tensor/engine':>17} {'engine/floor':>12}")
+        for ranks, rate in regimes:
+            e = engine.get((ranks, rate))
+            if not e or "ronde_engine" not in e:
+                continue
+            eng, per, floor = e["ronde_engine"], e.get("mpi_per_tensor"), e.get("ronde_single_buffer")
+            print(f"{ranks:>5} {rate:>9} {eng:9.4f} {per or 0:10.4f} {floor or 0:9.4f} "
+                  f"{(per / eng if per else 0):16.2f}x {(eng / floor if floor else 0):11.2f}x")
+
+
+if __name__ == "__main__":
+    main()
