@@ -3,12 +3,15 @@
 # to RUN_DIR/checkpoints, interrupted once with SIGTERM sent to mpirun as soon as the first
 # checkpoint exists, then restarted with the same command until it finishes; ends with a summary.
 #
-#   examples/digits_mlp/interrupted_run.sh PROGRAM RUN_DIR [-np N] [--min-accuracy X] [-- FLAGS...]
+#   examples/digits_mlp/interrupted_run.sh PROGRAM RUN_DIR [-np N] [--min-accuracy X]
+#                                          [--mpirun COMMAND] [-- FLAGS...]
 #
 #   PROGRAM             the digits_mlp binary
 #   RUN_DIR             created; receives checkpoints/, run1.log, run2.log and model.bin
 #   -np N               ranks (default 4)
 #   --min-accuracy X    test accuracy in percent the run must reach (default 95)
+#   --mpirun COMMAND    the launcher, split into words (default "mpirun"; across the hosts of an
+#                       emulated cluster: "scripts/cluster.sh mpirun")
 #   -- FLAGS            passed to digits_mlp
 #
 # Exit status 0 when the second run resumed from the first run's final checkpoint, finished, and
@@ -21,11 +24,13 @@ die() { echo "interrupted_run: $*" >&2; exit 1; }
 program=$1 run_dir=$2
 shift 2
 ranks=4 min_accuracy=95
+launcher=(mpirun)
 flags=()
 while [ $# -gt 0 ]; do
   case "$1" in
     -np|--np) [ $# -ge 2 ] || die "$1 needs a number"; ranks=$2; shift 2 ;;
     --min-accuracy) [ $# -ge 2 ] || die "$1 needs a number"; min_accuracy=$2; shift 2 ;;
+    --mpirun) [ $# -ge 2 ] || die "$1 needs a command"; read -r -a launcher <<< "$2"; shift 2 ;;
     --) shift; flags=("$@"); break ;;
     *) die "unknown argument '$1'" ;;
   esac
@@ -34,7 +39,7 @@ done
 [[ "$ranks" =~ ^[1-9][0-9]*$ ]] || die "-np wants a positive number, got '$ranks'"
 
 mkdir -p "$run_dir"
-command=(mpirun -np "$ranks" "$program" --checkpoint "$run_dir/checkpoints" --model-out "$run_dir/model.bin"
+command=("${launcher[@]}" -np "$ranks" "$program" --checkpoint "$run_dir/checkpoints" --model-out "$run_dir/model.bin"
          "${flags[@]}")
 echo "interrupted_run: ${command[*]}"
 
