@@ -34,6 +34,7 @@ commands:
   down                          remove the cluster: its processes, namespaces, links, files
   mpirun [MPIRUN ARGS...]       run mpirun across the hosts with the settings a multi-host TCP
                                 job needs (printed on stderr); -np defaults to hosts x slots;
+                                --host h3,h4 limits it to some hosts;
                                 RONDE_*, AWS_*, GRPC_*, GTEST_* and sanitizer variables are
                                 forwarded to the ranks
   exec HOST -- CMD...           run CMD on HOST (h1, h2, ...) and return its status
@@ -414,6 +415,24 @@ cmd_mpirun() {
   for ((i = 0; i < ${#user[@]}; i++)); do
     case "${user[$i]}" in
       -np|-n|--np) if [[ "${user[$((i + 1))]:-}" =~ ^[0-9]+$ ]]; then ranks="${user[$((i + 1))]}"; have_np=1; fi ;;
+    esac
+  done
+  # --host h3,h4: the hosts' names become their addresses (the hostfile lists addresses).
+  for ((i = 0; i < ${#user[@]}; i++)); do
+    case "${user[$i]}" in
+      --host|-host|-H)
+        local names="${user[$((i + 1))]:-}" translated="" name
+        local -a hostnames=()
+        IFS=, read -r -a hostnames <<< "$names"
+        ((have_np)) || ranks=$(( ${#hostnames[@]} * $(cat "$state/slots") ))
+        for name in "${hostnames[@]}"; do
+          if [[ "$name" =~ ^h[0-9]+(:[0-9]+)?$ ]]; then
+            translated+="${translated:+,}$(cmd_addr "${name%%:*}")${name#"${name%%:*}"}"
+          else
+            translated+="${translated:+,}$name"
+          fi
+        done
+        user[$((i + 1))]="$translated" ;;
     esac
   done
   mapfile -t settings < <(mpirun_settings "$ranks")

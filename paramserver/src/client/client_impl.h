@@ -43,6 +43,7 @@
 #include "client/push_record.h"
 #include "client/thread_pool.h"
 #include "ronde/core/logging.h"
+#include "ronde/core/topology.h"
 #include "ronde/ps/client.h"
 #include "ronde_ps.pb.h"
 
@@ -85,7 +86,7 @@ namespace ronde::ps {
 struct Client::Impl {
   explicit Impl(ClientOptions given)
       : options(std::move(given)),
-        log(LogLevel::Warn, "ronde ps worker " + std::to_string(options.worker)),
+        log(LogLevel::Warn, "ronde ps worker " + std::to_string(options.worker) + " " + local_host_name()),
         shard_map(static_cast<std::uint32_t>(options.servers.size()), options.partition_bytes),
         pool(options.threads),
         jobs(pool) {}

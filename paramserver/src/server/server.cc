@@ -76,7 +76,8 @@ struct Server::Impl {
   explicit Impl(ServerOptions server_options)
       : options(std::move(server_options)),
         log(options.log_level,
-            "ronde-ps-server " + std::to_string(options.shard) + "/" + std::to_string(options.shards)) {}
+            "ronde-ps-server " + std::to_string(options.shard) + "/" + std::to_string(options.shards) + " " +
+                local_host_name()) {}
 
   ServerOptions options;
   Logger log;

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ronde/core/topology.h"
 #include "ronde/ps/shard_map.h"
 #include "server/json_fields.h"
 
@@ -112,7 +113,7 @@ StateCheckpointer::StateCheckpointer(ServerCore& core)
   // The checkpointer's own info lines would repeat ours; keep its warnings and errors.
   options.logger = Logger(std::max(core.log.level(), LogLevel::Warn),
                           "ronde-ps-server " + std::to_string(core.options.shard) + "/" +
-                              std::to_string(core.options.shards) + " checkpoint");
+                              std::to_string(core.options.shards) + " " + local_host_name() + " checkpoint");
   checkpointer_ = std::make_unique<checkpoint::Checkpointer>(context_, uri_, options);
 }
 
