@@ -28,9 +28,11 @@ An emulated cluster on this machine: N hosts (network namespaces with their own 
 /dev/shm and TMPDIR) on one bridge, TCP only between hosts, optional per-host rate limit.
 
 commands:
-  up N [--slots K] [--rate R]   create hosts h1..hN with K MPI slots each (default 1), each
+  up N [--slots K] [--rate R] [--private DIR]...
+                                create hosts h1..hN with K MPI slots each (default 1), each
                                 link limited to R in both directions (tc rate: 10gbit, 2gbit,
-                                500mbit; default: unlimited)
+                                500mbit; default: unlimited); each DIR (absolute) becomes a
+                                directory of each host's own, like a local disk (/opt/ml)
   down                          remove the cluster: its processes, namespaces, links, files
   mpirun [MPIRUN ARGS...]       run mpirun across the hosts with the settings a multi-host TCP
                                 job needs (printed on stderr); -np defaults to hosts x slots;
@@ -43,6 +45,8 @@ commands:
   link HOST up|down             bring HOST's network link up or down (a lost host)
   rate R|none                   change every host's rate limit now
   addr [HOST|bridge]            print an address (default: every host's "name address")
+  private HOST DIR              print where HOST's own DIR (an `up --private` directory) lies
+                                on the machine, for copying files in or out
   status                        hosts, addresses, qdiscs and bytes through each host's link
   with N [--slots K] [--rate R] [--timeout S] -- CMD...
                                 up, run CMD (timeout S seconds, default 900), down; also when
@@ -146,10 +150,14 @@ free_subnet_index() {
 
 cmd_up() {
   local count="" slots=1 rate=none
+  local -a private=()
   while (($#)); do
     case "$1" in
       --slots) slots="${2:-}"; shift 2 ;;
       --rate) rate="${2:-}"; shift 2 ;;
+      --private) [[ "${2:-}" =~ ^/[A-Za-z0-9._/-]+$ && "${2:-}" != / ]] ||
+                   die "up: --private '${2:0:40}' must be an absolute path of [A-Za-z0-9._/-]"
+                 private+=("${2%/}"); shift 2 ;;
       -*) die "up: unknown option '${1:0:40}'" ;;
       *) [[ -z "$count" ]] || die "up: one host count only"; count="$1"; shift ;;
     esac
@@ -171,6 +179,14 @@ cmd_up() {
   echo "$slots" > "$state/slots"
   echo "$rate" > "$state/rate"
   : > "$state/hosts"
+  # Private directories: record the ones this cluster creates on the machine (as mount points),
+  # so that `down` removes exactly those.
+  : > "$state/private"
+  local dir
+  for dir in "${private[@]}"; do
+    if [[ -e "$dir" ]]; then echo "$dir keep" >> "$state/private"; else echo "$dir created" >> "$state/private"; fi
+    mkdir -p "$dir"
+  done
   # From here on a failure must not leave half a cluster behind.
   trap 'say "up failed; removing what was created"; cmd_down >/dev/null 2>&1 || true' ERR
 
@@ -212,8 +228,16 @@ cmd_up() {
 # command on the host enters them with nsenter.
 start_holder() {
   local host="$1" ns="$2" state; state=$(state_dir)
+  # Each private directory: the host's own folder under its TMP_ROOT, bound over the path.
+  local binds="" dir index=0
+  while read -r dir _; do
+    local own="$TMP_ROOT/$NAME/$host/private/$index"
+    mkdir -p "$own"
+    binds+=" && mount --bind '$own' '$dir'"
+    index=$((index + 1))
+  done < "$state/private"
   ip netns exec "$ns" unshare --uts --ipc --mount --propagation private \
-    sh -c 'hostname "$1" && mount -t tmpfs -o mode=1777,size=50% tmpfs /dev/shm && exec sleep infinity' \
+    sh -c 'hostname "$1" && mount -t tmpfs -o mode=1777,size=50% tmpfs /dev/shm'"$binds"' && exec sleep infinity' \
     holder "$host" </dev/null >/dev/null 2>&1 &
   local pid=$!
   # The holder is ready once its hostname differs from ours (it set it) and /dev/shm is its own.
@@ -340,6 +364,17 @@ cmd_addr() {
   esac
 }
 
+cmd_private() {
+  require_up
+  local host; host=$(resolve_host "${1:?private: host missing}")
+  local wanted="${2:?private: directory missing}" dir index=0
+  while read -r dir _; do
+    if [[ "$dir" == "${wanted%/}" ]]; then echo "$TMP_ROOT/$NAME/$host/private/$index"; return 0; fi
+    index=$((index + 1))
+  done < "$(state_dir)/private"
+  die "private: $wanted is not a private directory of cluster '$NAME'"
+}
+
 cmd_status() {
   require_up
   local state; state=$(state_dir)
@@ -383,6 +418,8 @@ cmd_down() {
     done < "$state/hosts"
   fi
   ip link del "$NAME-br" 2>/dev/null || true
+  local dir how
+  while read -r dir how; do [[ "$how" == created ]] && rmdir "$dir" 2>/dev/null || true; done < "$state/private" 2>/dev/null || true
   rm -rf "$TMP_ROOT/$NAME" "$state"
   say "down: cluster '$NAME' removed"
 }
@@ -510,6 +547,7 @@ main() {
     link) cmd_link "$@" ;;
     rate) cmd_rate "$@" ;;
     addr) cmd_addr "$@" ;;
+    private) cmd_private "$@" ;;
     status) cmd_status ;;
     with) cmd_with "$@" ;;
     launch) cmd_launch "$@" ;;

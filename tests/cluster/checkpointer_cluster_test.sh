@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The Checkpointer across hosts (run inside `cluster.sh with 2 --slots 2 --private /var/ronde-ckpt`):
+#  1. S3: a moto_server on the machine, listening on the cluster's bridge address (the hosts reach
+#     it over their links, as a job reaches S3): 4 ranks on 2 hosts save asynchronously, 4 ranks
+#     restore every value exactly, then 2 ranks (one per host) restore the replicated state — a
+#     job restarted at another world size.
+#  2. Per-host local directories: /var/ronde-ckpt is each host's own (like /opt/ml/checkpoints in a
+#     training container). Each host writes its ranks' shards there and h1 also the manifest. A
+#     platform that syncs those directories to one place gives every host the union of all hosts'
+#     files at restart; copying them here does the same, and the restores must then be exact.
+#
+#   checkpointer_cluster_test.sh CKPT_CLUSTER_JOB
+set -euo pipefail
+job=${1:?usage: checkpointer_cluster_test.sh CKPT_CLUSTER_JOB}
+: "${RONDE_CLUSTER_SH:?run inside scripts/cluster.sh with 2 --slots 2 --private /var/ronde-ckpt -- ...}"
+cluster=$RONDE_CLUSTER_SH
+work=$(mktemp -d /tmp/ronde-ckpt-cluster.XXXXXX)
+moto_pid=""
+cleanup() { [ -n "$moto_pid" ] && kill -- -"$moto_pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+fail() { echo "FAILED: $*" >&2; exit 1; }
+export RONDE_CLUSTER_QUIET=1
+
+echo "== 1. S3 (moto_server on the bridge address)"
+if command -v moto_server >/dev/null && command -v aws >/dev/null; then
+  bridge=$("$cluster" addr bridge)
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  setsid moto_server -H "$bridge" -p "$port" > "$work/moto.log" 2>&1 &
+  moto_pid=$!
+  for _ in $(seq 100); do (exec 3<> "/dev/tcp/$bridge/$port") 2>/dev/null && break; sleep 0.1; done
+  export AWS_ACCESS_KEY_ID=cluster AWS_SECRET_ACCESS_KEY=cluster AWS_DEFAULT_REGION=us-east-1
+  export AWS_EC2_METADATA_DISABLED=true AWS_ENDPOINT_URL="http://$bridge:$port" RONDE_S3_ADDRESSING=path
+  aws --endpoint-url "$AWS_ENDPOINT_URL" s3 mb s3://cluster > /dev/null || fail "cannot create the bucket"
+  "$cluster" mpirun -np 4 "$job" save s3://cluster/run 8 || fail "save to S3 across hosts"
+  "$cluster" mpirun -np 4 "$job" restore s3://cluster/run 8 || fail "restore from S3 across hosts"
+  "$cluster" mpirun -np 2 --host h1,h2 "$job" restore-replicated s3://cluster/run 8 || fail "restore at 2 ranks"
+  kill -- -"$moto_pid" 2>/dev/null; moto_pid=""
+  unset AWS_ENDPOINT_URL
+else
+  echo "moto_server or aws missing: S3 part not run" >&2
+fi
+
+echo "== 2. per-host local directories, then the union of all hosts' files on every host"
+uri=file:///var/ronde-ckpt/run
+"$cluster" mpirun -np 4 "$job" save "$uri" 8 || fail "save to per-host directories"
+h1=$("$cluster" private h1 /var/ronde-ckpt) h2=$("$cluster" private h2 /var/ronde-ckpt)
+[ -n "$(find "$h1/run" -name manifest.json)" ] || fail "h1 holds no manifest"
+[ -z "$(find "$h2/run" -name manifest.json)" ] || fail "h2 holds a manifest (only rank 0 writes it)"
+[ -n "$(find "$h2/run" -name 'rank-00002-*')" ] || fail "h2 holds no shard of its ranks"
+# The platform's sync: every host starts with the union.
+cp -a "$h1/run/." "$work/union/" 2>/dev/null || { mkdir -p "$work/union"; cp -a "$h1/run/." "$work/union/"; }
+cp -a "$h2/run/." "$work/union/"
+cp -a "$work/union/." "$h1/run/"
+cp -a "$work/union/." "$h2/run/"
+"$cluster" mpirun -np 4 "$job" restore "$uri" 8 || fail "restore from per-host directories holding the union"
+"$cluster" mpirun -np 2 --host h1,h2 "$job" restore-replicated "$uri" 8 || fail "restore at 2 ranks from the union"
+echo "checkpointer_cluster_test: ok"
