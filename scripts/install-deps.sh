@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(
-  g++ cmake ninja-build pkg-config                # toolchain
+  g++ cmake ninja-build pkg-config ccache         # toolchain (ccache: scripts/test.sh's compiler cache)
   libopenmpi-dev openmpi-bin                      # MPI: the host transport and launcher
   nlohmann-json3-dev                              # JSON (SageMaker config; later manifests)
   libssl-dev                                      # SHA-256/HMAC for S3 request signing
@@ -19,6 +19,7 @@ packages=(
   googletest libgtest-dev libgmock-dev            # tests
   libbenchmark-dev libgloo-dev                    # benchmarks (Gloo is a measured peer)
   python3-matplotlib                              # scripts/plot_bench.py
+  iproute2 util-linux                             # scripts/cluster.sh: namespaces, veths, tc, nsenter
 )
 
 missing=()

@@ -20,8 +20,10 @@ for arg in "$@"; do
 done
 
 echo "== ThreadSanitizer build (build-tsan/)"
+# scripts/test.sh passes its compiler-cache settings in RONDE_CCACHE_LAUNCHER.
+read -r -a launcher <<< "${RONDE_CCACHE_LAUNCHER:-}"
 cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DRONDE_SANITIZE=thread -DRONDE_WITH_CUDA=OFF \
-  -DRONDE_BUILD_BENCHMARKS=OFF -DRONDE_BUILD_EXAMPLES=OFF > build-tsan-configure.log \
+  -DRONDE_BUILD_BENCHMARKS=OFF -DRONDE_BUILD_EXAMPLES=OFF "${launcher[@]}" > build-tsan-configure.log \
   || { cat build-tsan-configure.log; exit 1; }
 cmake --build build-tsan -j "$(nproc)" --target engine_thread_tests engine_mpi_test
 
