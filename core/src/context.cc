@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "mpi_transport.h"
+#include "peer_watch.h"
 #include "ronde/core/error.h"
 
 namespace ronde {
@@ -107,6 +108,18 @@ Topology mpi_topology() {
   return topology;
 }
 
+// The peer watch of an MPI job with several ranks (collective: every rank decides the same way,
+// since the timeout and the thread level come from the same launch). Null when turned off, for
+// one rank, or when MPI was initialised without MPI_THREAD_MULTIPLE (the watch has its own thread).
+std::shared_ptr<PeerWatch> start_peer_watch(const Topology& topology, std::chrono::milliseconds timeout,
+                                            const Logger& log) {
+  int level = MPI_THREAD_SINGLE;
+  MPI_Query_thread(&level);
+  if (topology.size < 2 || timeout.count() <= 0 || level != MPI_THREAD_MULTIPLE) return nullptr;
+  return std::make_shared<PeerWatch>(MPI_COMM_WORLD, topology,
+                                     PeerWatch::Options{timeout, PeerWatch::interval_for(timeout)}, log);
+}
+
 // A launcher variable that disagrees with MPI means two launchers are stacked or a script sets
 // stale values: say so instead of silently picking one.
 void check_env_agrees_with_mpi(const Environment& env, const Topology& topology) {
@@ -135,14 +148,18 @@ std::string log_prefix(const Topology& topology) {
 struct Context::Impl {
   Topology topology;
   Logger logger;
+  std::shared_ptr<PeerWatch> watch;  // MPI with several ranks, unless turned off
   std::unique_ptr<Transport> transport;
   std::string no_transport_reason;
   std::optional<SageMakerConfig> sagemaker;
   bool finalize_mpi = false;
 
   ~Impl() {
+    // MPI_Finalize waits for every process: after a lost rank it would never return.
+    const bool lost = watch && watch->any_lost();
     transport.reset();  // frees its MPI communicator before MPI goes away
-    if (finalize_mpi) MPI_Finalize();
+    watch.reset();      // says goodbye to its neighbours, stops its thread
+    if (finalize_mpi && !lost) MPI_Finalize();
   }
 };
 
@@ -151,6 +168,13 @@ InitOptions InitOptions::from_env(const Environment& env) {
   if (auto level = env.get("RONDE_LOG_LEVEL")) options.log_level = parse_log_level(*level);
   if (auto root = env.get("RONDE_SAGEMAKER_ROOT")) options.sagemaker_root = *root;
   if (auto launcher = env.get("RONDE_LAUNCHER")) options.launcher = parse_launcher(*launcher);
+  if (auto seconds = env.get("RONDE_PEER_TIMEOUT_S")) {
+    const double value = parse_double(*seconds, "RONDE_PEER_TIMEOUT_S");
+    if (!(value >= 0 && value <= 86400)) {
+      throw Error(ErrorCode::InvalidArgument, "RONDE_PEER_TIMEOUT_S='" + *seconds + "' must be 0 (off) .. 86400 seconds");
+    }
+    options.peer_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(value * 1000));
+  }
   return options;
 }
 
@@ -200,7 +224,9 @@ Context init(const InitOptions& options) {
       impl->finalize_mpi = ensure_mpi_initialized();
       impl->topology = mpi_topology();
       check_env_agrees_with_mpi(env, impl->topology);
-      impl->transport = std::make_unique<MpiTransport>(MPI_COMM_WORLD);
+      impl->watch = start_peer_watch(impl->topology, options.peer_timeout,
+                                     Logger(options.log_level, log_prefix(impl->topology)));
+      impl->transport = std::make_unique<MpiTransport>(MPI_COMM_WORLD, impl->watch);
       break;
     case InitOptions::Launcher::Environment: {
       auto topology = topology_from_launcher_env(env);

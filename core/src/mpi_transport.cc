@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ronde/core/error.h"
@@ -39,8 +40,8 @@ std::string tag_name(Tag tag) {
 class MpiTransfer final : public Transfer {
  public:
   enum class Direction { Send, Recv };
-  MpiTransfer(Direction direction, int rank, int peer, Tag tag, std::size_t bytes)
-      : direction_(direction), rank_(rank), peer_(peer), tag_(tag), bytes_(bytes) {}
+  MpiTransfer(Direction direction, int rank, int peer, Tag tag, std::size_t bytes, const PeerWatch* watch)
+      : direction_(direction), rank_(rank), peer_(peer), tag_(tag), bytes_(bytes), watch_(watch) {}
 
   // Abandoned on an error path: waiting could hang on a peer that will never send, so cancel
   // receives and release sends (MPI finishes a released send by itself).
@@ -75,9 +76,30 @@ class MpiTransfer final : public Transfer {
 
   void wait() override {
     if (done_) return;
-    std::vector<MPI_Status> statuses(requests_.size());
-    const int code = MPI_Waitall(static_cast<int>(requests_.size()), requests_.data(), statuses.data());
-    finish(code, statuses);
+    if (watch_ == nullptr) {
+      std::vector<MPI_Status> statuses(requests_.size());
+      const int code = MPI_Waitall(static_cast<int>(requests_.size()), requests_.data(), statuses.data());
+      finish(code, statuses);
+      return;
+    }
+    // Polled, so that a lost rank ends the wait: MPI_Waitall would wait for it forever.
+    while (!test()) {
+      if (watch_->finished(peer_)) {
+        throw Error(ErrorCode::Unavailable, "rank " + std::to_string(peer_) + " ended (its ronde context is gone) while rank " +
+                                                std::to_string(rank_) + " was waiting to " +
+                                                (direction_ == Direction::Send ? "send it " : "receive from it ") +
+                                                std::to_string(bytes_) + " bytes of " + tag_name(tag_) +
+                                                ": every rank must take part in every collective");
+      }
+      if (watch_->any_lost()) {
+        throw Error(ErrorCode::Unavailable, watch_->lost_message() + " (rank " + std::to_string(rank_) + " was waiting to " +
+                                                (direction_ == Direction::Send ? "send " : "receive ") +
+                                                std::to_string(bytes_) + " bytes of " + tag_name(tag_) +
+                                                (direction_ == Direction::Send ? " to" : " from") + " rank " +
+                                                std::to_string(peer_) + ")");
+      }
+      std::this_thread::yield();
+    }
   }
 
   bool test() override {
@@ -135,12 +157,13 @@ class MpiTransfer final : public Transfer {
   std::size_t bytes_;
   std::vector<MPI_Request> requests_;
   std::vector<std::size_t> pieces_;
+  const PeerWatch* watch_;
   bool done_ = false;
 };
 
 }  // namespace
 
-MpiTransport::MpiTransport(MPI_Comm comm) {
+MpiTransport::MpiTransport(MPI_Comm comm, std::shared_ptr<const PeerWatch> watch) : watch_(std::move(watch)) {
   if (MPI_Comm_dup(comm, &comm_) != MPI_SUCCESS) throw Error(ErrorCode::Internal, "MPI_Comm_dup failed");
   MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
   MPI_Comm_rank(comm_, &rank_);
@@ -150,7 +173,9 @@ MpiTransport::MpiTransport(MPI_Comm comm) {
 MpiTransport::~MpiTransport() {
   int finalized = 0;
   MPI_Finalized(&finalized);
-  if (!finalized && comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
+  // After a lost rank, freeing could wait on requests that never finish: leave it to the exit.
+  const bool lost = watch_ && watch_->any_lost();
+  if (!finalized && !lost && comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
 }
 
 void MpiTransport::check_peer(int peer, const char* what) const {
@@ -162,7 +187,7 @@ void MpiTransport::check_peer(int peer, const char* what) const {
 
 std::unique_ptr<Transfer> MpiTransport::send(int peer, const void* data, std::size_t bytes, Tag tag) {
   check_peer(peer, "send");
-  auto transfer = std::make_unique<MpiTransfer>(MpiTransfer::Direction::Send, rank_, peer, tag, bytes);
+  auto transfer = std::make_unique<MpiTransfer>(MpiTransfer::Direction::Send, rank_, peer, tag, bytes, watch_.get());
   // MPI takes a non-const pointer in its C prototypes of old; the data is only read.
   transfer->post(static_cast<char*>(const_cast<void*>(data)), comm_);
   return transfer;
@@ -170,7 +195,7 @@ std::unique_ptr<Transfer> MpiTransport::send(int peer, const void* data, std::si
 
 std::unique_ptr<Transfer> MpiTransport::recv(int peer, void* data, std::size_t bytes, Tag tag) {
   check_peer(peer, "recv");
-  auto transfer = std::make_unique<MpiTransfer>(MpiTransfer::Direction::Recv, rank_, peer, tag, bytes);
+  auto transfer = std::make_unique<MpiTransfer>(MpiTransfer::Direction::Recv, rank_, peer, tag, bytes, watch_.get());
   transfer->post(static_cast<char*>(data), comm_);
   return transfer;
 }

@@ -26,15 +26,14 @@ the spot-notice poller:
 
   aws, checkpoint, checkpointer, s3, storage, training (the Checkpointer in checkpoint_state_test),
   ps (ronde-ps-server's --checkpoint takes s3:// URIs), examples (digits_mlp, spot_resume,
-  sagemaker and ps_training run the Checkpointer and ronde-ckpt).
+  sagemaker and ps_training run the Checkpointer and ronde-ckpt), cluster (the same programs
+  across emulated hosts, the Checkpointer on S3 among them).
 
 Out of scope, because none of their programs builds a credential chain or starts the poller:
 tests registered in tests/CMakeLists.txt itself (the unit tests; SigV4 signing only), mpi,
 engine, gpu (its Checkpointer test turns interruption handling off and writes to a directory),
-install and consumer. Also out of scope: cluster, whose scripts run the Checkpointer on S3 across
-emulated hosts and set AWS_EC2_METADATA_DISABLED and credentials themselves before any S3 use;
-its registrations (ronde_add_cluster_test) do not carry RONDE_TEST_OFFLINE_ENV yet. A test
-directory whose programs reach the checkpoint layer belongs in IN_SCOPE below.
+install and consumer. A test directory whose programs reach the checkpoint layer belongs in
+IN_SCOPE below.
 
 Not covered here: a test that builds a chain or a poller from its own MapEnvironment (tests/aws,
 tests/checkpoint) chooses its endpoints in code. The gtest programs of the scope therefore link
@@ -52,7 +51,7 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
-IN_SCOPE = {"aws", "checkpoint", "checkpointer", "s3", "storage", "training", "ps", "examples"}
+IN_SCOPE = {"aws", "checkpoint", "checkpointer", "s3", "storage", "training", "ps", "examples", "cluster"}
 TRUE = {"1", "true", "yes", "on"}  # core/src/env.cc parse_bool
 
 

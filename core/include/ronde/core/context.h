@@ -12,9 +12,13 @@
 //   4. otherwise a single process.
 // Only MPI gives a transport for more than one rank: a multi-rank job found any other way has a
 // topology but transport() throws Error(Unavailable) explaining that host collectives need mpirun.
+// Under MPI a peer watch (InitOptions::peer_timeout) turns a lost rank into an Error on every
+// other rank instead of a hang; after that, the Context does not finalise MPI (finalisation would
+// wait for the lost rank), and the program should end with an error status.
 // The Context finalises MPI when it initialised it; it is movable, not copyable.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -31,6 +35,12 @@ struct InitOptions {
   enum class Launcher { Auto, Mpi, Environment, Single };
   Launcher launcher = Launcher::Auto;
   LogLevel log_level = LogLevel::Warn;                 // RONDE_LOG_LEVEL
+  // Under MPI with several ranks: how long a rank may be silent (no heartbeat: its process died,
+  // its host went down or the network to it failed) before every rank's waits fail with
+  // Error(Unavailable) naming it. Heartbeats come from a thread of their own, so a rank that is
+  // merely slow is never taken for lost. 0 turns the watch off (waits then last as long as MPI's).
+  // RONDE_PEER_TIMEOUT_S (seconds).
+  std::chrono::milliseconds peer_timeout{30'000};
   std::filesystem::path sagemaker_root = "/opt/ml";    // RONDE_SAGEMAKER_ROOT
   const Environment* environment = nullptr;            // nullptr: the process environment
 
