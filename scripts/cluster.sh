@@ -41,7 +41,8 @@ commands:
                                 forwarded to the ranks
   exec HOST -- CMD...           run CMD on HOST (h1, h2, ...) and return its status
   spawn HOST LOG -- CMD...      start CMD on HOST in the background (output to LOG); prints its pid
-  kill HOST [SIGNAL]            send SIGNAL (default KILL) to every process running on HOST
+  kill HOST [SIGNAL] [PATTERN]  send SIGNAL (default KILL) to every process running on HOST, or
+                                only to those whose command line contains PATTERN
   link HOST up|down             bring HOST's network link up or down (a lost host)
   rate R|none                   change every host's rate limit now
   addr [HOST|bridge]            print an address (default: every host's "name address")
@@ -327,8 +328,15 @@ host_pids() {
 cmd_kill() {
   require_up
   local host; host=$(resolve_host "${1:?kill: host missing}")
-  local signal="${2:-KILL}" pids
+  local signal="${2:-KILL}" pattern="${3:-}" pids pid
   pids=$(host_pids "$host")
+  if [[ -n "$pattern" ]]; then
+    local matching=""
+    for pid in $pids; do
+      tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$pattern" && matching+=" $pid"
+    done
+    pids="${matching# }"
+  fi
   [[ -z "$pids" ]] && { say "kill: nothing runs on $host"; return 0; }
   # shellcheck disable=SC2086
   kill -s "$signal" $pids 2>/dev/null || true
@@ -432,6 +440,8 @@ cmd_down() {
 #   osc ^ucx                no UCX one-sided component probing absent hardware
 #   mpi_yield_when_idle     when ranks outnumber cores, busy-polling ranks would starve each other
 #   --bind-to none          every host would otherwise bind its first rank to core 0
+#   oob_tcp_keepalive_*     a daemon whose host went silent is found lost within ~25 s (default
+#                           300 s + 9 x 20 s), and mpirun then ends the job naming that host
 mpirun_settings() {
   local state; state=$(state_dir)
   local subnet; subnet=$(cat "$state/subnet")
@@ -439,7 +449,8 @@ mpirun_settings() {
   printf '%s\n' --hostfile "$state/hostfile" --bind-to none \
     --mca plm_rsh_agent "$state/agent" --mca plm_rsh_no_tree_spawn 1 \
     --mca pml ob1 --mca btl tcp,vader,self \
-    --mca btl_tcp_if_include "$subnet" --mca oob_tcp_if_include "$subnet" --mca osc ^ucx
+    --mca btl_tcp_if_include "$subnet" --mca oob_tcp_if_include "$subnet" --mca osc ^ucx \
+    --mca oob_tcp_keepalive_time 10 --mca oob_tcp_keepalive_intvl 5 --mca oob_tcp_keepalive_probes 3
   if (( ranks > $(nproc) )); then printf '%s\n' --mca mpi_yield_when_idle 1; fi
 }
 
