@@ -442,6 +442,9 @@ cmd_down() {
 #   --bind-to none          every host would otherwise bind its first rank to core 0
 #   oob_tcp_keepalive_*     a daemon whose host went silent is found lost within ~25 s (default
 #                           300 s + 9 x 20 s), and mpirun then ends the job naming that host
+#   mpi_preconnect_mpi      every TCP connection between ranks is made in MPI_Init: a connection
+#                           made later, when a signal (SIGTERM) interrupts its connect(), fails
+#                           the job ("connect() ... failed: Operation now in progress")
 mpirun_settings() {
   local state; state=$(state_dir)
   local subnet; subnet=$(cat "$state/subnet")
@@ -450,7 +453,8 @@ mpirun_settings() {
     --mca plm_rsh_agent "$state/agent" --mca plm_rsh_no_tree_spawn 1 \
     --mca pml ob1 --mca btl tcp,vader,self \
     --mca btl_tcp_if_include "$subnet" --mca oob_tcp_if_include "$subnet" --mca osc ^ucx \
-    --mca oob_tcp_keepalive_time 10 --mca oob_tcp_keepalive_intvl 5 --mca oob_tcp_keepalive_probes 3
+    --mca oob_tcp_keepalive_time 10 --mca oob_tcp_keepalive_intvl 5 --mca oob_tcp_keepalive_probes 3 \
+    --mca mpi_preconnect_mpi 1
   if (( ranks > $(nproc) )); then printf '%s\n' --mca mpi_yield_when_idle 1; fi
 }
 

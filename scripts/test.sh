@@ -26,7 +26,7 @@ phase() {  # phase NAME: ends the current phase (if any), starts NAME
   fi
   phase_current="$1"
   phase_started=$SECONDS
-  [ -n "$1" ] && echo "== $1"
+  if [ -n "$1" ]; then echo "== $1"; fi
 }
 report_phases() {
   local status=$?
@@ -68,7 +68,7 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DRONDE_BUILD_TESTS=ON -
   -DRONDE_BUILD_EXAMPLES=ON "${launcher[@]}" > build-configure.log || { cat build-configure.log; exit 1; }
 grep -A12 "ronde .* configuration" build-configure.log || true
 cmake --build build -j "$jobs"
-[ ${#launcher[@]} -gt 0 ] && ccache --show-stats 2>/dev/null | grep -E "Hits|Misses" | head -3
+if [ ${#launcher[@]} -gt 0 ]; then ccache --show-stats 2>/dev/null | grep -E "Hits|Misses" | head -3 || true; fi
 
 phase "Release tests (ctest in build/, cluster included)"
 (cd build && ctest -j "$jobs" --output-on-failure --timeout 600)

@@ -4,11 +4,21 @@
 #   1. a short training job: the model in model/, checkpoints in checkpoints/, no failure file;
 #   2. the same job started again: it resumes from checkpoints/ (as a restarted spot job would);
 #   3. a job without the "train" data channel: it fails, and output/failure says why.
+# With --hosts N, a job of N hosts on an emulated cluster (scripts/cluster.sh, needs root), every
+# host with its own /opt/ml and its own train.sh, as SageMaker runs them:
+#   1. training, SIGTERM to every host's train.sh once a checkpoint exists: the ranks save a final
+#      checkpoint and every host exits 0;
+#   2. every host's checkpoints/ gets the union of all hosts' files (what SageMaker's sync with one
+#      S3 prefix gives a restarted job), and the job runs again: it resumes from that final
+#      checkpoint and finishes;
+#   3. checkpoints written straight to s3:// (a moto_server the hosts reach over their links);
+#   4. a job that fails leaves output/failure on every host.
 #
-#   examples/sagemaker/run_local.sh [--build-dir DIR] [--keep]
+#   examples/sagemaker/run_local.sh [--build-dir DIR] [--keep] [--hosts N]
 #
 #   --build-dir DIR   where digits_mlp was built (default: $RONDE_BUILD_DIR or build)
 #   --keep            keep the temporary trees and print where they are
+#   --hosts N         N >= 2: the multi-host job above (exit 77 where no cluster can be made)
 #
 # Exit status 0 when every check passed.
 set -euo pipefail
@@ -17,10 +27,14 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/../../scripts/env.sh"
 build=${RONDE_BUILD_DIR:-build}
 keep=0
+hosts=1
+on_cluster=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --build-dir) build=$2; shift 2 ;;
     --keep) keep=1; shift ;;
+    --hosts) hosts=$2; shift 2 ;;
+    --on-cluster) on_cluster=1; shift ;;
     -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     *) echo "run_local.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -30,6 +44,16 @@ program="$build/examples/digits_mlp/digits_mlp"
 data=/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz
 [ -x "$program" ] || { echo "run_local.sh: $program not built (cmake --build $build --target digits_mlp)" >&2; exit 1; }
 [ -f "$data" ] || { echo "run_local.sh: $data missing (apt-get install python3-sklearn)" >&2; exit 1; }
+
+[[ "$hosts" =~ ^[1-9][0-9]?$ ]] || { echo "run_local.sh: --hosts wants 1..99, got '$hosts'" >&2; exit 2; }
+if [ "$hosts" -gt 1 ]; then
+  if [ "$on_cluster" = 0 ]; then
+    # Each host its own /opt/ml, 2 ranks per host; the cluster goes away however this ends.
+    exec "$RONDE_ROOT/scripts/cluster.sh" with "$hosts" --slots 2 --private /opt/ml --timeout 600 -- \
+      "$0" --hosts "$hosts" --build-dir "$build" --on-cluster $([ "$keep" = 1 ] && echo --keep)
+  fi
+  exec "$here/multi_host_check.sh" "$program" "$data" "$hosts" "$keep"
+fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ronde-sagemaker.XXXXXX")
 cleanup() { if [ "$keep" = 1 ]; then echo "run_local.sh: kept $work"; else rm -rf "$work"; fi; }

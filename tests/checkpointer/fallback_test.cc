@@ -133,7 +133,7 @@ TEST(Fallback, ManifestLessPrefixIsIgnoredAndCleanedByTheNextSave) {
   EXPECT_EQ(checkpoint_names(*storage, false).size(), 2u);  // steps 10 and 30
 }
 
-TEST(Fallback, NoUsableCheckpointLeavesTheStateUntouched) {
+TEST(Fallback, NoUsableCheckpointFailsAndLeavesTheStateUntouched) {
   TempRoot root;
   const std::string newest = save_two(root);
   auto storage = open_storage(root.uri(), StorageOptions{});
@@ -146,7 +146,15 @@ TEST(Fallback, NoUsableCheckpointLeavesTheStateUntouched) {
     toy.register_in(state);
     LogCapture log;
     Checkpointer ck(ctx, root.uri(), test_options(log.logger()));
-    EXPECT_FALSE(ck.restore_latest(state).has_value());
+    try {
+      ck.restore_latest(state);
+      ADD_FAILURE() << "rank " << ctx.rank() << ": restored from checkpoints that are all unusable";
+    } catch (const Error& error) {
+      // Every rank: Corrupt, naming the newest checkpoint and saying why none was used.
+      EXPECT_EQ(error.code(), ErrorCode::Corrupt) << error.what();
+      EXPECT_NE(error.message().find(newest), std::string::npos) << error.what();
+      EXPECT_NE(error.message().find("refusing to start from scratch"), std::string::npos) << error.what();
+    }
     EXPECT_EQ(toy.w, ToyState(ctx.rank(), 9).w);
   });
 }

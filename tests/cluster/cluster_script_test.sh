@@ -87,14 +87,18 @@ check "down removes /etc/netns entries and state" test ! -e "/etc/netns/$RONDE_C
 check "down stops every process it started" test -z "$(pgrep -f 'sleep 300' || true)"
 
 # ---- with: the command's status, and clean-up on failure, timeout and SIGTERM ----------------------
-leftovers() { ip netns list | grep -E '^w[0-9]+-h' || true; }
-status=0; "$cluster" with 2 -- sh -c 'exit 3' 2>/dev/null || status=$?
+# Each command below writes the name `with` gave its cluster, so that only that cluster is looked
+# for (other clusters may exist on the machine).
+names=$(mktemp)
+trap '"$cluster" down >/dev/null 2>&1 || true; rm -f "$names"' EXIT
+leftovers() { local name; name=$(tail -1 "$names"); [ -n "$name" ] && ip netns list | grep -E "^$name-h" || true; }
+status=0; "$cluster" with 2 -- sh -c "echo \$RONDE_CLUSTER >> $names; exit 3" 2>/dev/null || status=$?
 check "with returns the command's status (3, got $status)" test "$status" = 3
 check "and removes its cluster after a failure" test -z "$(leftovers)"
-status=0; "$cluster" with 1 --timeout 2 -- sleep 60 2>/dev/null || status=$?
+status=0; "$cluster" with 1 --timeout 2 -- sh -c "echo \$RONDE_CLUSTER >> $names; exec sleep 60" 2>/dev/null || status=$?
 check "with stops a command at its timeout (124, got $status)" test "$status" = 124
 check "and removes its cluster" test -z "$(leftovers)"
-"$cluster" with 2 -- sleep 60 2>/dev/null & with_pid=$!
+"$cluster" with 2 -- sh -c "echo \$RONDE_CLUSTER >> $names; exec sleep 60" 2>/dev/null & with_pid=$!
 for _ in $(seq 50); do [[ -n "$(leftovers)" ]] && break; sleep 0.1; done
 kill -TERM "$with_pid"; status=0; wait "$with_pid" || status=$?
 check "with ends on SIGTERM (143, got $status)" test "$status" = 143

@@ -23,7 +23,7 @@ trap '"$cluster" link h2 up 2>/dev/null || true; rm -rf "$work"' EXIT
 fail() { echo "FAILED: $*" >&2; [ -f "$work/lost.log" ] && grep -v '^step' "$work/lost.log" | tail -40 >&2; exit 1; }
 export RONDE_CLUSTER_QUIET=1
 h2_address=$("$cluster" addr h2)
-job=("$cluster" mpirun -np 4 "$program" --steps 3000 --log-every 1000)
+job=("$cluster" mpirun -np 4 "$program" --steps 1500 --log-every 1000)
 
 echo "== uninterrupted reference"
 "${job[@]}" --checkpoint "$work/reference" --model-out "$work/reference.model" > "$work/reference.log" 2>&1 ||

@@ -10,6 +10,7 @@
 #include "checkpointer/root_channel.h"
 #include "checkpointer/save_worker.h"
 #include "checkpointer/snapshot.h"
+#include "ckpt/signal_flag.h"
 #include "ronde/checkpoint/checkpointer.h"
 #include "ronde/checkpoint/sagemaker_output.h"
 
@@ -161,6 +162,9 @@ void Checkpointer::save_now(std::int64_t step, const CheckpointState& state) {
     return;
   }
   const auto deadline = impl_->watcher ? impl_->watcher->deadline() : std::nullopt;
+  // The process is stopping: a late SIGTERM (another host's, a second notice) must find a handler
+  // even after this Checkpointer is gone, or it kills a rank that has saved.
+  if (impl_->watcher) detail::keep_caught_until_exit();
   impl_->start_save(step, state);
   impl_->wait();
   if (deadline && std::chrono::steady_clock::now() > *deadline) {

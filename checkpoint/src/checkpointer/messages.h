@@ -34,7 +34,7 @@ struct RankReport {
 struct Outcome {
   bool ok = true;
   ErrorCode code = ErrorCode::Internal;
-  std::string error;
+  std::string error;       // failed: what went wrong; restore's "not usable" verdict: why not
   std::string checkpoint;  // a checkpoint name, or empty
   std::vector<std::string> candidates;  // restore: the committed checkpoints' names, newest first
 

@@ -63,8 +63,9 @@ Outcome agree(RootChannel& channel, const RankReport& report, Decide&& decide) {
 
 // Step 1: whether checkpoint `name` is sound. Every rank checks its share of the shards
 // (verify_checkpoint's part `rank` of `size`) and reports to rank 0, which logs a warning naming
-// the first problem found and sends the verdict: the name when every share is sound, empty when
-// the checkpoint is not usable, or the error of a rank whose storage failed.
+// the first problem found and sends the verdict: the name when every share is sound, empty (with
+// the problem in `error`) when the checkpoint is not usable, or the error of a rank whose storage
+// failed.
 Outcome verify_together(Storage& storage, RootChannel& channel, const Logger& log, const std::string& name) {
   const CheckpointId id = parse_checkpoint_key(name).value();
   std::string problem;
@@ -80,6 +81,7 @@ Outcome verify_together(Storage& storage, RootChannel& channel, const Logger& lo
     for (const RankReport& share : shares) {
       if (share.error.empty()) continue;
       log.warn("checkpoint ", name, " is not usable, trying an older one: ", share.error);
+      verdict.error = share.error;
       return verdict;  // ok, no checkpoint: try the next
     }
     verdict.checkpoint = name;
@@ -97,7 +99,7 @@ Manifest read_manifest(Storage& storage, const CheckpointId& id) {
 
 std::optional<std::int64_t> restore_latest(Storage& storage, RootChannel& channel, const Logger& log,
                                            CheckpointState& state, const std::optional<EncryptionKey>& key) {
-  std::string chosen;
+  std::string chosen, newest_problem;
   const std::vector<std::string> names = candidates(storage, channel);
   for (const std::string& name : names) {
     const Outcome verdict = verify_together(storage, channel, log, name);
@@ -106,11 +108,20 @@ std::optional<std::int64_t> restore_latest(Storage& storage, RootChannel& channe
       chosen = verdict.checkpoint;
       break;
     }
+    if (newest_problem.empty()) newest_problem = name + ": " + verdict.error;
+  }
+  if (names.empty()) {
+    log.info("no checkpoint in ", storage.uri(), ": starting from scratch");
+    return std::nullopt;
   }
   if (chosen.empty()) {
-    if (names.empty()) log.info("no checkpoint in ", storage.uri(), ": starting from scratch");
-    else log.warn("none of the ", names.size(), " checkpoints in ", storage.uri(), " is usable: starting from scratch");
-    return std::nullopt;
+    // Starting from scratch would lose their progress (and retention would later delete them).
+    throw Error(ErrorCode::Corrupt,
+                "none of the " + std::to_string(names.size()) + " committed checkpoints in " + storage.uri() +
+                    " is usable (the newest, " + newest_problem + "); refusing to start from scratch over them. "
+                    "If each host keeps its own checkpoint directory, every host must start with the union of "
+                    "all hosts' files (docs/CHECKPOINTS.md, \"Per-host checkpoint directories\"); to start afresh, "
+                    "move them away (ronde-ckpt rm)");
   }
   const CheckpointId id = parse_checkpoint_key(chosen).value();
 

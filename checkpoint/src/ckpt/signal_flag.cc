@@ -100,6 +100,16 @@ SignalRegistration::~SignalRegistration() {
   if (--r.users == 0) restore(r);
 }
 
+void keep_caught_until_exit() {
+  std::lock_guard lock(registry_mutex());
+  Registry& r = registry();
+  static bool kept = false;  // under registry_mutex(): one permanent registration per process
+  if (kept) return;
+  if (r.users == 0) install(r);
+  ++r.users;
+  kept = true;
+}
+
 CaughtSignal SignalRegistration::caught() const noexcept {
   if (caught_count.load(std::memory_order_acquire) == base_) return {};
   const std::int64_t when = last_when_ns.load(std::memory_order_relaxed);

@@ -34,4 +34,10 @@ class SignalRegistration {
   std::uint64_t base_;  // the process's caught-signal count when this registration was made
 };
 
+// Keeps the handler installed for the rest of the process (as a registration that never ends;
+// calling it again changes nothing). For a process that is stopping after its final checkpoint:
+// a SIGTERM that arrives late (a platform signalling each host in turn, a second notice) must not
+// kill it with that signal's status once the Checkpointer that caught the first one is gone.
+void keep_caught_until_exit();
+
 }  // namespace ronde::checkpoint::detail

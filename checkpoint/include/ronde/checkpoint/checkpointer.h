@@ -165,7 +165,9 @@ class Checkpointer {
   // Restores the newest checkpoint whose manifest parses and whose every shard has its recorded
   // size and checksum, into `state`; older ones are tried in turn, each skip logged as a warning
   // naming the checkpoint and what was wrong. Rank 0 chooses; every rank restores the same one.
-  // Returns its step, or nullopt when there is none (the state is then untouched).
+  // Returns its step, or nullopt when there is none (the state is then untouched). When committed
+  // checkpoints exist but none is usable, throws Error(Corrupt) naming the newest one's problem on
+  // every rank (state untouched) instead of starting from scratch, which would lose their progress.
   // Replicated tensors restore at any world size; per-rank tensors need the saving world size.
   // A tensor of `state` missing from the checkpoint is Error(NotFound), a dtype or shape that
   // differs is Error(Mismatch), each naming the tensor (on every rank). Tensors of the checkpoint
@@ -193,6 +195,9 @@ class Checkpointer {
   // that the final checkpoint gets the bandwidth; one of this same step is let finish and is the
   // final checkpoint. Then saves synchronously, and warns if it ended after the watcher's deadline
   // (interruption + RONDE_TERMINATION_GRACE_S). Throws when the final checkpoint is not committed.
+  // With a watcher, SIGTERM and SIGINT stay caught for the rest of the process from here on (also
+  // after this Checkpointer is destroyed): the job is stopping, and a signal that reaches a rank
+  // late (a platform stopping each host in turn) must not kill a rank that has saved.
   void save_now(std::int64_t step, const CheckpointState& state);
 
   // In a SageMaker container, writes `reason` to /opt/ml/output/failure and returns true; false
