@@ -125,6 +125,8 @@ ServerOptions ServerOptions::parse(int argc, const char* const* argv) {
       if (options.checkpoint_uri.empty()) bad("--checkpoint needs a URI (file:///path, s3://bucket/prefix or a path)");
     } else if (flag == "--checkpoint-every-steps") {
       options.checkpoint_every_steps = integer(flag, value(), 0, std::numeric_limits<std::int64_t>::max());
+    } else if (flag == "--worker-timeout") {
+      options.worker_timeout_seconds = real(flag, value());
     } else if (flag == "--checkpoint-every-seconds") {
       options.checkpoint_every_seconds = real(flag, value());
     } else if (flag == "--max-request-bytes") {
@@ -180,6 +182,10 @@ std::string ServerOptions::help_text() {
           "                                stale: as async, and a pull for step s waits until every\n"
           "                                worker has pushed s - staleness steps\n"
           "  --staleness TAU             bounded staleness (stale mode only; default 0)\n"
+          "  --worker-timeout SECONDS    sync and stale modes: a pull or declare that has waited this\n"
+          "                              long for other workers is refused, naming the workers it\n"
+          "                              waits for (lost or stalled); 0 waits for the call's deadline\n"
+          "                              (default 60)\n"
           "  --aggregate mean|sum        how sync mode combines a step's pushes (default mean)\n"
           "  --optimizer NAME            sgd, adam, adamw, adagrad, rmsprop, lamb, or sum (values += the\n"
           "                              aggregate: workers apply their own updates) (default sgd)\n"

@@ -42,7 +42,7 @@ void pull_call(ServerCore& core, grpc::ServerContext& context, PullStreamer& str
   std::shared_ptr<const std::byte[]> values;
   std::uint64_t version = 0;
   {
-    CallWait wait(context, core.stopping);
+    CallWait wait(context, core.stopping, core.worker_timeout());
     std::unique_lock<std::mutex> lock(partition->mutex);
     if (core.options.mode == Mode::Sync && step > static_cast<std::int64_t>(partition->version) + 1) {
       reject(who + ": wrong step: the partition is at step " + std::to_string(partition->version) +
@@ -64,11 +64,13 @@ void pull_call(ServerCore& core, grpc::ServerContext& context, PullStreamer& str
           if (core.options.mode == Mode::Sync) {
             return "every worker's push of step " + std::to_string(partition->version) + " of " + layout.name() + " (" +
                    std::to_string(partition->ledger.contributors()) + " of " + std::to_string(core.options.workers) +
-                   " pushed)";
+                   " pushed; not " + partition->ledger.missing_contributors() + ")";
           }
           return "the slowest worker to push " + std::to_string(step - tau) + " steps of " + layout.name() +
-                 " (it has pushed " + std::to_string(partition->ledger.slowest()) + ")";
-        });
+                 " (it has pushed " + std::to_string(partition->ledger.slowest()) + "; behind: " +
+                 partition->ledger.behind(step - tau) + ")";
+        },
+        [&] { return partition->initialized; });
     allocating(who + " (copying its values)", bytes, [&] { values = partition->pull_snapshot(); });
     version = partition->version;
   }

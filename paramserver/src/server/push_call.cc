@@ -147,7 +147,7 @@ void push_call(ServerCore& core, grpc::ServerContext& context, grpc::ServerReade
   Staged staging;
   receive(core, context, reader, bytes, who, staging);
 
-  CallWait wait(context, core.stopping);
+  CallWait wait(context, core.stopping, core.worker_timeout());
   std::unique_lock<std::mutex> lock(partition->mutex);
   WorkerLedger& ledger = partition->ledger;
   bool taken = false;
@@ -171,8 +171,9 @@ void push_call(ServerCore& core, grpc::ServerContext& context, grpc::ServerReade
           if (!partition->initialized) return "worker 0's initial values of " + partition->layout().name();
           return "every worker's push of step " + std::to_string(partition->version) + " of " +
                  partition->layout().name() + " (" + std::to_string(ledger.contributors()) + " of " +
-                 std::to_string(core.options.workers) + " pushed)";
-        });
+                 std::to_string(core.options.workers) + " pushed; not " + ledger.missing_contributors() + ")";
+        },
+        [&] { return partition->initialized; });
     if (!ledger.is_duplicate(worker, header.sequence())) {
       if (sync) {
         check_sync_step(*partition, worker, header.step(), who);

@@ -136,7 +136,7 @@ void push_rows_call(ServerCore& core, grpc::ServerContext& context, grpc::Server
 
   const ReceivedRows rows = receive_rows(context, reader, table->layout(), header.rows(), who);
 
-  CallWait wait(context, core.stopping);
+  CallWait wait(context, core.stopping, core.worker_timeout());
   std::unique_lock<std::mutex> lock(table->mutex);
   WorkerLedger& ledger = table->ledger;
   wait.until(
@@ -148,7 +148,7 @@ void push_rows_call(ServerCore& core, grpc::ServerContext& context, grpc::Server
       [&] {
         return "every worker's push of step " + std::to_string(table->version) + " of " + table->layout().name() +
                " (" + std::to_string(ledger.contributors()) + " of " + std::to_string(core.options.workers) +
-               " pushed)";
+               " pushed; not " + ledger.missing_contributors() + ")";
       });
   const bool taken = !ledger.is_duplicate(worker, header.sequence());
   if (taken) {
@@ -209,7 +209,7 @@ void pull_rows_call(ServerCore& core, grpc::ServerContext& context, const v1::Pu
     return std::unique_ptr<std::byte[]>(new std::byte[std::max<std::size_t>(ids.size() * row_bytes, 1)]);
   });
   {
-    CallWait wait(context, core.stopping);
+    CallWait wait(context, core.stopping, core.worker_timeout());
     std::unique_lock<std::mutex> lock(table->mutex);
     if (core.options.mode == Mode::Sync && step > static_cast<std::int64_t>(table->version) + 1) {
       reject(who + ": wrong step: the table is at step " + std::to_string(table->version) + ", so step " +
@@ -227,9 +227,11 @@ void pull_rows_call(ServerCore& core, grpc::ServerContext& context, const v1::Pu
         },
         [&] {
           if (core.options.mode == Mode::Sync) {
-            return "every worker's push of step " + std::to_string(table->version) + " of " + layout.name();
+            return "every worker's push of step " + std::to_string(table->version) + " of " + layout.name() +
+                   " (not " + table->ledger.missing_contributors() + ")";
           }
-          return "the slowest worker to push " + std::to_string(step - tau) + " steps of " + layout.name();
+          return "the slowest worker to push " + std::to_string(step - tau) + " steps of " + layout.name() +
+                 " (behind: " + table->ledger.behind(step - tau) + ")";
         });
     ensure_rows(core, *table, ids, who);
     table->copy_rows(ids, copy.get());

@@ -47,6 +47,11 @@ struct ServerCore {
   // versions since the last one); empty when checkpoints are off.
   std::function<void()> request_checkpoint;
 
+  // How long a call may wait for other workers (--worker-timeout; 0: no limit of its own).
+  std::chrono::milliseconds worker_timeout() const {
+    return std::chrono::milliseconds(static_cast<std::int64_t>(options.worker_timeout_seconds * 1000));
+  }
+
   // Logs the first call of each worker (one line per worker per process).
   void note_worker(std::uint32_t worker, const std::string& peer, const char* call) {
     if (worker >= contacted.size()) return;

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace ronde::ps::server {
@@ -38,6 +39,30 @@ struct WorkerLedger {
     return static_cast<std::uint32_t>(std::count(contributed.begin(), contributed.end(), true));
   }
   void clear_contributions() { std::fill(contributed.begin(), contributed.end(), false); }
+
+  // "workers 1, 3": those that have not pushed the sync step being accumulated.
+  std::string missing_contributors() const {
+    std::vector<std::uint32_t> missing;
+    for (std::uint32_t w = 0; w < contributed.size(); ++w) {
+      if (!contributed[w]) missing.push_back(w);
+    }
+    return workers_phrase(missing);
+  }
+  // "worker 2": those that have pushed fewer than `steps` steps.
+  std::string behind(std::int64_t steps) const {
+    std::vector<std::uint32_t> slow;
+    for (std::uint32_t w = 0; w < progress.size(); ++w) {
+      if (progress[w] < steps) slow.push_back(w);
+    }
+    return workers_phrase(slow);
+  }
+
+ private:
+  static std::string workers_phrase(const std::vector<std::uint32_t>& workers) {
+    std::string text = workers.size() == 1 ? "worker " : "workers ";
+    for (std::size_t i = 0; i < workers.size(); ++i) text += (i ? ", " : "") + std::to_string(workers[i]);
+    return workers.empty() ? "no worker" : text;
+  }
 };
 
 }  // namespace ronde::ps::server

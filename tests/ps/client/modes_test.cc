@@ -6,8 +6,10 @@
 #include <chrono>
 #include <future>
 #include <map>
+#include <thread>
 
 #include "client_fixture.h"
+#include "ronde/core/error.h"
 
 namespace ronde::ps::testing {
 namespace {
@@ -77,6 +79,53 @@ TEST(ClientModes, BoundedStalenessWaitsForTheSlowestWorker) {
   EXPECT_EQ(fast_values, (std::vector<float>{14, 24}));
   slow.pull("v", Tensor::of(slow_values)).get();
   EXPECT_EQ(slow_values, (std::vector<float>{14, 24}));
+}
+
+// A worker whose host is lost stops pushing. In sync mode the others' pulls of the next step are
+// refused after --worker-timeout, naming the worker; nothing changes, so when it pushes after all
+// the step completes. In async mode nobody waits for it.
+TEST(ClientModes, SyncRefusesAStepALostWorkerNeverPushesNamingIt) {
+  ServerGroup servers(1, {"--workers", "2", "--mode", "sync", "--aggregate", "sum", "--optimizer", "sum",
+                          "--worker-timeout", "1"});
+  Client present(client_options(servers.addresses(), 0, 2));
+  Client lost(client_options(servers.addresses(), 1, 2));
+  std::vector<float> values = {0, 0}, theirs = {0, 0}, one = {1, 1};
+  auto declared = lost.declare("w", Tensor::of(theirs));
+  present.declare("w", Tensor::of(values)).get();
+  declared.get();
+  auto pushed = lost.push("w", Tensor::of(one));
+  present.push_pull("w", Tensor::of(one), Tensor::of(values)).get();  // step 0: both pushed
+  pushed.get();
+  ASSERT_EQ(values, (std::vector<float>{2, 2}));
+
+  const auto started = std::chrono::steady_clock::now();
+  try {
+    present.push_pull("w", Tensor::of(one), Tensor::of(values)).get();  // step 1: worker 1 never pushes
+    ADD_FAILURE() << "a sync pull completed without worker 1's push";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.code(), ErrorCode::Timeout) << error.what();
+    EXPECT_NE(error.message().find("not worker 1"), std::string::npos) << error.what();
+    EXPECT_NE(error.message().find("--worker-timeout"), std::string::npos) << error.what();
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5)) << "the refusal took too long";
+  // Worker 1 comes back: the step completes with both pushes.
+  lost.push_pull("w", Tensor::of(one), Tensor::of(theirs)).get();
+  present.pull("w", Tensor::of(values)).get();
+  EXPECT_EQ(values, (std::vector<float>{4, 4})) << servers.logs();
+}
+
+TEST(ClientModes, AsyncCarriesOnWithoutALostWorker) {
+  ServerGroup servers(1, {"--workers", "2", "--mode", "async", "--optimizer", "sum", "--worker-timeout", "1"});
+  Client present(client_options(servers.addresses(), 0, 2));
+  Client lost(client_options(servers.addresses(), 1, 2));
+  std::vector<float> values = {0, 0}, theirs = {0, 0}, one = {1, 1};
+  present.declare("w", Tensor::of(values)).get();
+  lost.declare("w", Tensor::of(theirs)).get();  // then worker 1 is gone
+  for (int step = 0; step < 5; ++step) {
+    present.push_pull("w", Tensor::of(one), Tensor::of(values)).get();
+    if (step == 2) std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // past the worker timeout
+  }
+  EXPECT_EQ(values, (std::vector<float>{5, 5})) << servers.logs();
 }
 
 TEST(ClientModes, SyncSumModeAddsTheMeanOfTheWorkersUpdates) {

@@ -21,5 +21,5 @@ add_executable(ps_client_tests
 target_link_libraries(ps_client_tests PRIVATE ronde_ps_test_support ronde::optim GTest::gtest_main)
 ronde_set_warnings(ps_client_tests)
 gtest_discover_tests(ps_client_tests DISCOVERY_MODE PRE_TEST TEST_PREFIX "ps.client."
-  PROPERTIES LABELS ps TIMEOUT 90)
+  PROPERTIES LABELS ps TIMEOUT ${RONDE_PS_TEST_TIMEOUT_LONG})
 ronde_discovered_tests_environment(ps_client_tests "GRPC_VERBOSITY=NONE" "RONDE_LOG_LEVEL=warn" ${RONDE_TEST_OFFLINE_ENV})

@@ -16,5 +16,5 @@ add_executable(ps_server_tests
 target_link_libraries(ps_server_tests PRIVATE ronde_ps_test_support ronde::optim GTest::gtest_main)
 ronde_set_warnings(ps_server_tests)
 gtest_discover_tests(ps_server_tests DISCOVERY_MODE PRE_TEST TEST_PREFIX "ps.server."
-  PROPERTIES LABELS ps TIMEOUT 60)
+  PROPERTIES LABELS ps TIMEOUT ${RONDE_PS_TEST_TIMEOUT})
 ronde_discovered_tests_environment(ps_server_tests "GRPC_VERBOSITY=NONE" "RONDE_LOG_LEVEL=warn" ${RONDE_TEST_OFFLINE_ENV})

@@ -11,5 +11,5 @@ target_link_libraries(ps_tls_tests PRIVATE ronde_ps_test_support GTest::gtest_ma
 target_compile_definitions(ps_tls_tests PRIVATE RONDE_PS_TEST_CERTS_DIR="${CMAKE_CURRENT_BINARY_DIR}/tls-certs")
 ronde_set_warnings(ps_tls_tests)
 gtest_discover_tests(ps_tls_tests DISCOVERY_MODE PRE_TEST TEST_PREFIX "ps.tls."
-  PROPERTIES LABELS ps TIMEOUT 60)
+  PROPERTIES LABELS ps TIMEOUT ${RONDE_PS_TEST_TIMEOUT})
 ronde_discovered_tests_environment(ps_tls_tests "GRPC_VERBOSITY=NONE" "RONDE_LOG_LEVEL=warn" ${RONDE_TEST_OFFLINE_ENV})

@@ -49,6 +49,11 @@ struct ServerOptions {
   std::uint32_t workers = 1;
   Mode mode = Mode::Sync;
   std::uint32_t staleness = 0;            // tau (BoundedStaleness)
+  // Sync and stale modes: a pull (or declare) waiting for other workers' pushes (or worker 0's
+  // values) longer than this is refused with DEADLINE_EXCEEDED naming the workers it waits for:
+  // they are lost (their host died or was cut off) or stalled. 0: wait as long as the call's
+  // deadline. --worker-timeout SECONDS.
+  double worker_timeout_seconds = 60;
   Aggregation aggregation = Aggregation::Mean;
   std::string optimizer = "sgd";          // or "sum"
   optim::OptionMap optimizer_options;     // e.g. {"lr", "0.01"}
