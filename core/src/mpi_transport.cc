@@ -15,6 +15,9 @@ namespace {
 // ends cut the same byte count the same way, and same-tag messages arrive in order.
 constexpr std::size_t kMaxPieceBytes = std::size_t{1} << 30;
 
+// Polls of a watched wait before it starts yielding the core between polls.
+constexpr int kSpinPolls = 2000;
+
 std::string mpi_error_text(int code) {
   char text[MPI_MAX_ERROR_STRING];
   int length = 0;
@@ -82,8 +85,10 @@ class MpiTransfer final : public Transfer {
       finish(code, statuses);
       return;
     }
-    // Polled, so that a lost rank ends the wait: MPI_Waitall would wait for it forever.
-    while (!test()) {
+    // Polled, so that a lost rank ends the wait: MPI_Waitall would wait for it forever. The first
+    // polls spin (a small message arrives within microseconds, and a yield costs about as much);
+    // after that each poll yields the core, as MPI_Waitall does with mpi_yield_when_idle.
+    for (int polls = 0; !test(); ++polls) {
       if (watch_->finished(peer_)) {
         throw Error(ErrorCode::Unavailable, "rank " + std::to_string(peer_) + " ended (its ronde context is gone) while rank " +
                                                 std::to_string(rank_) + " was waiting to " +
@@ -98,7 +103,7 @@ class MpiTransfer final : public Transfer {
                                                 (direction_ == Direction::Send ? " to" : " from") + " rank " +
                                                 std::to_string(peer_) + ")");
       }
-      std::this_thread::yield();
+      if (polls >= kSpinPolls) std::this_thread::yield();
     }
   }
 

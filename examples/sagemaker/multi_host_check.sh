@@ -11,9 +11,9 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${RONDE_CLUSTER_SH:?run inside scripts/cluster.sh with N --private /opt/ml -- ...}"
 cluster=$RONDE_CLUSTER_SH
 work=$(mktemp -d /tmp/ronde-sagemaker-hosts.XXXXXX)
-moto_pid=""
+source "$here/../../scripts/moto.sh"
 cleanup() {
-  [ -n "$moto_pid" ] && kill -- -"$moto_pid" 2>/dev/null
+  moto_stop
   if [ "$keep" = 1 ]; then echo "multi_host_check: kept $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -99,15 +99,9 @@ grep -q '^finished 3000 steps' "$work/second-h1.log" || fail "the resumed job di
 for host in "${host_names[@]}"; do [ ! -e "$(tree "$host")/output/failure" ] || fail "$host wrote output/failure"; done
 
 echo "== 3. checkpoints straight to s3:// (moto_server on the cluster's bridge)"
-if command -v moto_server >/dev/null && command -v aws >/dev/null; then
-  bridge=$("$cluster" addr bridge)
-  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  setsid moto_server -H "$bridge" -p "$port" > "$work/moto.log" 2>&1 &
-  moto_pid=$!
-  for _ in $(seq 100); do (exec 3<> "/dev/tcp/$bridge/$port") 2>/dev/null && break; sleep 0.1; done
-  export AWS_ACCESS_KEY_ID=sagemaker AWS_SECRET_ACCESS_KEY=sagemaker AWS_DEFAULT_REGION=us-east-1
-  export AWS_EC2_METADATA_DISABLED=true AWS_ENDPOINT_URL="http://$bridge:$port" RONDE_S3_ADDRESSING=path
-  aws --endpoint-url "$AWS_ENDPOINT_URL" s3 mb s3://job > /dev/null || fail "cannot create the bucket"
+moto=0
+moto_start "$("$cluster" addr bridge)" "$work/moto.log" job || moto=$?
+if [ "$moto" -eq 0 ]; then
   write_trees '{"steps": "400", "checkpoint_every": "100", "log_every": "400", "processes_per_host": "2", "checkpoint": "s3://job/run"}'
   start_job s3
   wait_job
@@ -119,9 +113,11 @@ if command -v moto_server >/dev/null && command -v aws >/dev/null; then
   wait_job
   all_zero "$STATUSES" || fail "the job resuming from s3:// failed ($STATUSES)"
   grep -q '^resumed from step 400 ' "$work/s3-again-h1.log" || fail "the job did not resume from s3://job/run"
-  kill -- -"$moto_pid" 2>/dev/null; moto_pid=""
-else
+  moto_stop
+elif [ "$moto" -eq 1 ]; then
   echo "moto_server or aws missing: part 3 not run"
+else
+  fail "moto_server did not start (see $work/moto.log)"
 fi
 
 echo "== 4. a failing job leaves output/failure on every host"

@@ -15,29 +15,24 @@ job=${1:?usage: checkpointer_cluster_test.sh CKPT_CLUSTER_JOB}
 : "${RONDE_CLUSTER_SH:?run inside scripts/cluster.sh with 2 --slots 2 --private /var/ronde-ckpt -- ...}"
 cluster=$RONDE_CLUSTER_SH
 work=$(mktemp -d /tmp/ronde-ckpt-cluster.XXXXXX)
-moto_pid=""
-cleanup() { [ -n "$moto_pid" ] && kill -- -"$moto_pid" 2>/dev/null; rm -rf "$work"; }
+source "$(dirname "$0")/../../scripts/moto.sh"
+cleanup() { moto_stop; rm -rf "$work"; }
 trap cleanup EXIT
 fail() { echo "FAILED: $*" >&2; exit 1; }
 export RONDE_CLUSTER_QUIET=1
 
 echo "== 1. S3 (moto_server on the bridge address)"
-if command -v moto_server >/dev/null && command -v aws >/dev/null; then
-  bridge=$("$cluster" addr bridge)
-  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  setsid moto_server -H "$bridge" -p "$port" > "$work/moto.log" 2>&1 &
-  moto_pid=$!
-  for _ in $(seq 100); do (exec 3<> "/dev/tcp/$bridge/$port") 2>/dev/null && break; sleep 0.1; done
-  export AWS_ACCESS_KEY_ID=cluster AWS_SECRET_ACCESS_KEY=cluster AWS_DEFAULT_REGION=us-east-1
-  export AWS_EC2_METADATA_DISABLED=true AWS_ENDPOINT_URL="http://$bridge:$port" RONDE_S3_ADDRESSING=path
-  aws --endpoint-url "$AWS_ENDPOINT_URL" s3 mb s3://cluster > /dev/null || fail "cannot create the bucket"
+moto=0
+moto_start "$("$cluster" addr bridge)" "$work/moto.log" cluster || moto=$?
+if [ "$moto" -eq 0 ]; then
   "$cluster" mpirun -np 4 "$job" save s3://cluster/run 8 || fail "save to S3 across hosts"
   "$cluster" mpirun -np 4 "$job" restore s3://cluster/run 8 || fail "restore from S3 across hosts"
   "$cluster" mpirun -np 2 --host h1,h2 "$job" restore-replicated s3://cluster/run 8 || fail "restore at 2 ranks"
-  kill -- -"$moto_pid" 2>/dev/null; moto_pid=""
-  unset AWS_ENDPOINT_URL
-else
+  moto_stop
+elif [ "$moto" -eq 1 ]; then
   echo "moto_server or aws missing: S3 part not run" >&2
+else
+  fail "moto_server did not start (see $work/moto.log)"
 fi
 
 echo "== 2. per-host local directories, then the union of all hosts' files on every host"
