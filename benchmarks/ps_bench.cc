@@ -4,7 +4,7 @@
 //   build/benchmarks/ps_bench [--sizes 1M,16M,128M] [--servers 1,2] [--security plain,tls,mtls]
 //       [--iters N] [--warmup N] [--quick] [--mode async] [--optimizer sum]
 //       [--partition-bytes 2M] [--chunk-bytes 4M] [--connections N] [--impls ronde,grpc] [--server-binary PATH]
-//       [--certs DIR] [--csv bench-results/ps.csv]
+//       [--certs DIR] [--csv bench-results/ps.csv] [--server-hosts H,... --launcher 'CMD {host} ...']
 //
 // scripts/bench.sh ps runs it. For every server count it starts, for each security mode, that many
 // real ronde-ps-server processes and as many raw servers (this program, --raw-server), all on
@@ -21,6 +21,12 @@
 // (tests/support/make_test_certs.sh). The servers run --mode async --optimizer sum by default
 // (values += gradient: the least server work, so the comparison is about the transport); --mode
 // and --optimizer measure others. With the sum optimizer the final values are checked.
+//
+// Across hosts (scripts/bench.sh cluster): --server-hosts h2,h3 puts server i (ronde's and the raw
+// one) on host i mod 2, started by the --launcher command with "{host}" replaced (for example
+// "scripts/cluster.sh exec {host} --", which must exec the server), listening on every interface
+// and dialled by the host's name; the certificates then name those hosts too. The work directory
+// (TMPDIR) must be visible on the server hosts, for the port files.
 #include <unistd.h>
 
 #include <algorithm>
@@ -80,6 +86,8 @@ struct Options {
   std::string server_binary = RONDE_PS_SERVER_BINARY;
   std::string certs;
   std::string csv;
+  std::vector<std::string> server_hosts;
+  std::vector<std::string> launcher;
 };
 
 void print_usage(std::FILE* out) {
@@ -88,8 +96,11 @@ void print_usage(std::FILE* out) {
                "                [--iters N] [--warmup N] [--quick] [--mode async|sync|stale]\n"
                "                [--optimizer sum|sgd|...] [--partition-bytes 2M] [--chunk-bytes 4M] [--connections N]\n"
                "                [--impls ronde,grpc] [--server-binary PATH] [--certs DIR] [--csv PATH]\n"
+               "                [--server-hosts H1,H2,... --launcher 'CMD {host} ...']\n"
                "Push+pull throughput of ronde's parameter server against a bare gRPC stream of the\n"
-               "same bytes (the ceiling), plaintext, TLS and mutual TLS, with real server processes.\n");
+               "same bytes (the ceiling), plaintext, TLS and mutual TLS, with real server processes:\n"
+               "on loopback, or server i on host i (mod the list), started by the launcher command\n"
+               "with {host} replaced (e.g. \"scripts/cluster.sh exec {host} --\").\n");
 }
 
 Options parse(int argc, char** argv) {
@@ -161,6 +172,10 @@ Options parse(int argc, char** argv) {
       options.certs = value();
     } else if (name == "--csv") {
       options.csv = value();
+    } else if (name == "--server-hosts") {
+      options.server_hosts = ronde::bench::split_list(value());
+    } else if (name == "--launcher") {
+      options.launcher = ronde::bench::split_words(value());
     } else if (name == "--help" || name == "-h") {
       print_usage(stdout);
       std::exit(0);
@@ -170,6 +185,9 @@ Options parse(int argc, char** argv) {
   }
   if (options.sizes.empty() || options.servers.empty() || options.security.empty() || options.impls.empty()) {
     throw std::runtime_error("--sizes, --servers, --security and --impls need at least one item each");
+  }
+  if (options.server_hosts.empty() != options.launcher.empty()) {
+    throw std::runtime_error("--server-hosts and --launcher go together");
   }
   return options;
 }
@@ -187,10 +205,17 @@ double now_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-// Certificates and tokens: --certs DIR, or a fresh set made by make_test_certs.sh in `work`.
+// Certificates and tokens: --certs DIR, or a fresh set made by make_test_certs.sh in `work`, with
+// the server hosts' names in the server certificate.
 std::string certificates(const Options& options, const std::string& work) {
   const std::string dir = options.certs.empty() ? work + "/certs" : options.certs;
-  const std::string command = std::string("'") + RONDE_PS_MAKE_CERTS + "' '" + dir + "'";
+  std::string command = std::string("'") + RONDE_PS_MAKE_CERTS + "' '" + dir + "'";
+  for (const std::string& host : options.server_hosts) {
+    if (host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") != std::string::npos) {
+      throw std::runtime_error("--server-hosts: '" + host + "' is not a host name");
+    }
+    command += " '" + host + "'";
+  }
   if (std::system(command.c_str()) != 0) throw std::runtime_error("making test certificates failed: " + command);
   return dir;
 }
@@ -327,6 +352,8 @@ int main(int argc, char** argv) {
         setup_options.work = work;
         setup_options.self = self;
         setup_options.server_binary = options.server_binary;
+        setup_options.server_hosts = options.server_hosts;
+        setup_options.launcher = options.launcher;
         configurations.push_back({static_cast<int>(security), std::make_unique<Setup>(setup_options)});
       }
       try {

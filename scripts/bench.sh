@@ -48,12 +48,14 @@ benchmarks:
               1 and 2 real ronde-ps-server processes, plaintext / TLS / mutual TLS, against a
               bare gRPC stream of the same bytes over the same kind of channel (the ceiling);
               everything on loopback
-  cluster     allreduce, collectives and engine across hosts of an emulated cluster
+  cluster     allreduce, collectives, engine and ps across hosts of an emulated cluster
               (scripts/cluster.sh, one rank per host) at 2 and 4 hosts, each at unlimited,
               10gbit and 2gbit links: ronde vs MPI (default and forced ring) vs Gloo (not for
               reducescatter: Gloo's gave wrong sums across hosts), with the link's line rate
               beside each busbw; allreduce 4 B .. 64 MiB, the other collectives 1 .. 64 MiB,
-              10 iterations (--quick: 2 hosts, 2gbit only, a few sizes); needs root
+              10 iterations; ps_bench's worker on h1 against 1 server on h2 (and, at 4 hosts,
+              one server on each other host), 16 and 64 MiB, plaintext and mutual TLS
+              (--quick: 2 hosts, 2gbit only, a few sizes); needs root
 
 options:
   --quick     a short run (under a minute) for smoke checks
@@ -262,11 +264,31 @@ cluster_run() {
   rm -f "$part"
 }
 
+# cluster_ps RATE CSV HOSTS ARGS...: ps_bench on h1 against servers on the other hosts (server i
+# on host i+2, mod the others), its rows appended to CSV with "_<servers>srv@RATE" after each case
+# and the host count in the ranks column, bounded by TIMEOUT.
+cluster_ps() {
+  local rate="$1" csv="$2" hosts="$3" part rc=0 i
+  shift 3
+  local -a others=()
+  for ((i = 2; i <= hosts; i++)); do others+=("h$i"); done
+  part="$(mktemp "$RESULTS/cluster-part-XXXXXX.csv")"
+  rm -f "$part"
+  echo "== cluster ($hosts hosts, $rate): ps_bench on h1, servers on $(IFS=,; echo "${others[*]}") $*" >&2
+  timeout --foreground "$TIMEOUT" "$CLUSTER_SH" exec h1 -- "$PS_BENCH" "$@" --csv "$part" \
+    --server-hosts "$(IFS=,; echo "${others[*]}")" --launcher "$CLUSTER_SH exec {host} --" || rc=$?
+  if [[ $rc -ne 0 ]]; then rm -f "$part"; die "ps_bench failed on the cluster (exit $rc; 124: timed out after $TIMEOUT s)"; fi
+  tail -n +2 "$part" | awk -F, -v OFS=, -v rate="$rate" -v hosts="$hosts" \
+    '{ $2 = $2 "_" $4 "srv@" rate; $4 = hosts; print }' >> "$csv"
+  rm -f "$part"
+}
+
 bench_cluster() {
   local allreduce collectives engine csv hosts rate quick=${#QUICK[@]}
   allreduce="$(ensure_target allreduce_bench benchmarks/allreduce_bench)"
   collectives="$(ensure_target collectives_bench benchmarks/collectives_bench)"
   engine="$(ensure_target engine_bench benchmarks/engine_bench)"
+  PS_BENCH="$(ensure_target ps_bench benchmarks/ps_bench)"
   csv="$RESULTS/cluster.csv"
   echo "bench,case,impl,ranks,bytes,metric,value" > "$csv"
   local default_hosts="2 4" default_rates="unlimited 10gbit 2gbit"
@@ -274,9 +296,11 @@ bench_cluster() {
   # small sizes, where latency counts.
   local -a sizes=(--max-bytes 64MiB --iters 10) collective_sizes=(--min-bytes 1MiB)
   local -a engine_args=(--iters 10 --sweep-iters 3 --thresholds 4M,64M)
+  # One worker on h1; plaintext and mutual TLS (the cross-host deployment's choice).
+  local -a ps_args=(--sizes 16M,64M --security plain,mtls --iters 10)
   if ((quick)); then
     default_hosts="2"; default_rates="2gbit"
-    sizes=(--quick); collective_sizes=(); engine_args=(--quick)
+    sizes=(--quick); collective_sizes=(); engine_args=(--quick); ps_args=(--quick --sizes 16M --security plain,mtls)
   fi
   for hosts in ${RONDE_BENCH_HOSTS:-$default_hosts}; do
     export RONDE_CLUSTER="bench$hosts"
@@ -303,6 +327,8 @@ bench_cluster() {
       cluster_run "$rate" "$csv" "$collectives" "${sizes[@]}" "${collective_sizes[@]}" --no-progress \
         --collectives reducescatter --impls ronde,mpi
       cluster_run "$rate" "$csv" "$engine" "${engine_args[@]}"
+      # One server, then (with 4 hosts) one on each other host.
+      cluster_ps "$rate" "$csv" "$hosts" "${ps_args[@]}" --servers "$([[ $hosts -gt 2 ]] && echo "1,$((hosts - 1))" || echo 1)"
     done
     "$CLUSTER_SH" down >/dev/null 2>&1 || true
     trap - EXIT

@@ -51,6 +51,17 @@ std::vector<std::string> split_list(std::string_view text) {
   return out;
 }
 
+std::vector<std::string> split_words(std::string_view text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while ((start = text.find_first_not_of(" \t", start)) != std::string_view::npos) {
+    const std::size_t end = std::min(text.find_first_of(" \t", start), text.size());
+    out.emplace_back(text.substr(start, end - start));
+    start = end;
+  }
+  return out;
+}
+
 bool contains(const std::vector<std::string>& list, std::string_view name) {
   return std::find(list.begin(), list.end(), name) != list.end();
 }

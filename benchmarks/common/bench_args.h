@@ -23,6 +23,10 @@ std::optional<int> parse_int(std::string_view text, int min_value);
 // The comma-separated items of `text`, empty ones dropped: "a,,b," gives {"a", "b"}.
 std::vector<std::string> split_list(std::string_view text);
 
+// The words of `text` separated by spaces or tabs, as a shell splits an unquoted command (no
+// quoting): " a  b " gives {"a", "b"}.
+std::vector<std::string> split_words(std::string_view text);
+
 bool contains(const std::vector<std::string>& list, std::string_view name);
 
 // The items of `list` separated by commas (the inverse of split_list).

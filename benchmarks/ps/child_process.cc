@@ -34,8 +34,11 @@ bool reap(pid_t pid, bool block) {
 
 }  // namespace
 
-ChildProcess::ChildProcess(std::vector<std::string> argv, std::string log_path)
-    : argv_(std::move(argv)), log_path_(std::move(log_path)), port_file_(log_path_ + ".port") {}
+ChildProcess::ChildProcess(std::vector<std::string> argv, std::string log_path, Placement placement)
+    : argv_(std::move(argv)),
+      log_path_(std::move(log_path)),
+      placement_(std::move(placement)),
+      port_file_(log_path_ + ".port") {}
 
 ChildProcess::~ChildProcess() { stop(); }
 
@@ -43,7 +46,9 @@ void ChildProcess::start(std::chrono::milliseconds timeout) {
   if (pid_ > 0) throw std::runtime_error("ChildProcess::start: " + argv_.at(0) + " is already running");
   std::filesystem::remove(port_file_);
   std::vector<std::string> text = argv_;
-  text.insert(text.begin() + 1, {"--listen", "127.0.0.1:0", "--port-file", port_file_});
+  const bool remote = !placement_.host.empty();
+  text.insert(text.begin() + 1, {"--listen", remote ? "0.0.0.0:0" : "127.0.0.1:0", "--port-file", port_file_});
+  if (remote) text.insert(text.begin(), placement_.launcher.begin(), placement_.launcher.end());
   std::vector<char*> argv;
   for (auto& item : text) argv.push_back(item.data());
   argv.push_back(nullptr);
@@ -56,7 +61,7 @@ void ChildProcess::start(std::chrono::milliseconds timeout) {
       dup2(log, STDOUT_FILENO);
       dup2(log, STDERR_FILENO);
     }
-    execv(argv[0], argv.data());
+    execvp(argv[0], argv.data());
     _exit(127);
   }
   pid_ = pid;

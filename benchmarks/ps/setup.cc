@@ -4,6 +4,20 @@
 #include <thread>
 
 namespace ronde::bench::ps {
+namespace {
+
+Placement placement_of(const SetupOptions& options, int server) {
+  if (options.server_hosts.empty()) return {};
+  Placement placement;
+  placement.host = options.server_hosts[static_cast<std::size_t>(server) % options.server_hosts.size()];
+  for (std::string word : options.launcher) {
+    for (std::size_t at; (at = word.find("{host}")) != std::string::npos;) word.replace(at, 6, placement.host);
+    placement.launcher.push_back(word);
+  }
+  return placement;
+}
+
+}  // namespace
 
 const std::vector<Security>& security_modes() {
   static const std::vector<Security> modes = {{"plain", ronde::ps::TlsMode::Off},
@@ -32,14 +46,16 @@ Setup::Setup(const SetupOptions& options) : servers_(options.servers) {
                                        "--optimizer", options.optimizer, "--token-file", token_file,
                                        "--log-level", "warn"};
       argv.insert(argv.end(), tls_flags.begin(), tls_flags.end());
-      ps_servers_.push_back(std::make_unique<ChildProcess>(argv, options.work + "/ps-" + tag + ".log"));
+      ps_servers_.push_back(
+          std::make_unique<ChildProcess>(argv, options.work + "/ps-" + tag + ".log", placement_of(options, i)));
       ps_servers_.back()->start();
       addresses.push_back(ps_servers_.back()->address());
     }
     if (options.grpc) {
       std::vector<std::string> argv = {options.self, "--raw-server"};
       argv.insert(argv.end(), tls_flags.begin(), tls_flags.end());
-      raw_servers_.push_back(std::make_unique<ChildProcess>(argv, options.work + "/raw-" + tag + ".log"));
+      raw_servers_.push_back(
+          std::make_unique<ChildProcess>(argv, options.work + "/raw-" + tag + ".log", placement_of(options, i)));
       raw_servers_.back()->start();
     }
   }

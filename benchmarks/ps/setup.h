@@ -1,5 +1,6 @@
 // One configuration of ps_bench: a server count and a security mode. Starts that many
-// ronde-ps-server processes and raw servers (ps_bench --raw-server) on loopback, and connects a
+// ronde-ps-server processes and raw servers (ps_bench --raw-server), on loopback or on the hosts
+// of SetupOptions::server_hosts, and connects a
 // ronde::ps::Client to the former and one RawClient per raw server to the latter, with the same
 // credentials (the test certificates and token of tests/support/make_test_certs.sh).
 #pragma once
@@ -36,6 +37,10 @@ struct SetupOptions {
   std::string work;          // where server logs go
   std::string self;          // this program, for --raw-server
   std::string server_binary; // ronde-ps-server
+  // Server i (ronde's and the raw one alike) runs on server_hosts[i % size] through `launcher`,
+  // whose words have "{host}" replaced by the host; empty: every server on loopback here.
+  std::vector<std::string> server_hosts;
+  std::vector<std::string> launcher;
 };
 
 class Setup {

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# make_test_certs.sh DIR — the certificates and tokens of the TLS tests (parameter server, S3 over
-# HTTPS) and ps_bench.
+# make_test_certs.sh DIR [HOST...] — the certificates and tokens of the TLS tests (parameter server,
+# S3 over HTTPS) and ps_bench.
 #
 # Writes into DIR (created if needed), all PEM, EC P-256 keys (fast to make), valid 10 years:
 #   ca.pem, ca.key                   the test CA
-#   server.pem, server.key           signed by ca; subjectAltName IP:127.0.0.1, DNS:localhost
+#   server.pem, server.key           signed by ca; subjectAltName IP:127.0.0.1, DNS:localhost and
+#                                    DNS:HOST for each HOST given (ps_bench's servers on other hosts)
 #   client.pem, client.key           signed by ca (a worker's certificate for mutual TLS)
 #   other-ca.pem, other-ca.key       a second CA, unrelated to the first
 #   other-client.pem, other-client.key  signed by other-ca (mutual TLS must refuse it)
@@ -16,7 +17,13 @@
 # a non-zero exit.
 set -euo pipefail
 
-dir=${1:?usage: make_test_certs.sh DIR}
+dir=${1:?usage: make_test_certs.sh DIR [HOST...]}
+shift
+server_names="IP:127.0.0.1,DNS:localhost"
+for host in "$@"; do
+  [[ $host =~ ^[A-Za-z0-9.-]+$ ]] || { echo "make_test_certs.sh: '$host' is not a host name" >&2; exit 2; }
+  server_names+=",DNS:$host"
+done
 files=(ca.pem ca.key server.pem server.key client.pem client.key other-ca.pem other-ca.key
        other-client.pem other-client.key token wrong-token)
 
@@ -59,7 +66,7 @@ new_leaf() {
 
 new_ca ca "/CN=ronde test CA"
 new_leaf server "/CN=localhost" ca \
-  "$(printf 'extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost')"
+  "$(printf 'extendedKeyUsage=serverAuth\nsubjectAltName=%s' "$server_names")"
 new_leaf client "/CN=ronde test worker" ca "extendedKeyUsage=clientAuth"
 new_ca other-ca "/CN=ronde unrelated CA"
 new_leaf other-client "/CN=ronde stranger" other-ca "extendedKeyUsage=clientAuth"
