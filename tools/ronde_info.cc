@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
                 << ", devices visible: " << ronde::cuda_device_count() << "\n"
                 << "  NCCL: " << (ronde::built_with_nccl() ? ronde::nccl_version() : std::string("not built")) << "\n"
                 << "  ring segment bytes: " << options.segment_bytes << ", pipeline depth: " << options.pipeline_depth
-                << "\n";
+                << ", send window: " << options.send_window << "\n";
       if (context.sagemaker()) {
         std::cout << "  SageMaker container at " << context.sagemaker()->root << ", host "
                   << context.sagemaker()->current_host << "\n";

@@ -74,13 +74,15 @@ void require_output(const Context& context, const char* operation, const Tensor&
   }
 }
 
-RingOptions ring_options(const CollectiveOptions& options) { return {options.segment_bytes, options.pipeline_depth}; }
+RingOptions ring_options(const CollectiveOptions& options) {
+  return {options.segment_bytes, options.pipeline_depth, options.send_window};
+}
 
 // Collectives that only move bytes (broadcast, allgather) have no reduction to overlap, so their
 // segments only need to be small enough to pipeline across hops: larger ones save the per-message
 // handshake of every rendezvous.
 RingOptions copy_options(const CollectiveOptions& options) {
-  return {std::max(options.segment_bytes, options.copy_segment_bytes), options.pipeline_depth};
+  return {std::max(options.segment_bytes, options.copy_segment_bytes), options.pipeline_depth, options.send_window};
 }
 
 // Recursive doubling needs every combination to give the same bits whichever partner computes
@@ -143,6 +145,12 @@ CollectiveOptions CollectiveOptions::from_env(const Environment& env) {
   CollectiveOptions options;
   options.segment_bytes = env.get_bytes("RONDE_RING_SEGMENT_BYTES", options.segment_bytes);
   options.pipeline_depth = static_cast<int>(env.get_int("RONDE_RING_PIPELINE_DEPTH", options.pipeline_depth));
+  const std::int64_t send_window = env.get_int("RONDE_RING_SEND_WINDOW", options.send_window);
+  if (send_window < 0 || send_window > (1 << 20)) {
+    throw Error(ErrorCode::InvalidArgument,
+                "RONDE_RING_SEND_WINDOW=" + std::to_string(send_window) + " must be 0 (no limit) .. 1048576");
+  }
+  options.send_window = static_cast<int>(send_window);
   options.verify_arguments = env.get_bool("RONDE_VERIFY_ARGUMENTS", options.verify_arguments);
   options.small_allreduce_bytes = env.get_bytes("RONDE_SMALL_ALLREDUCE_BYTES", options.small_allreduce_bytes);
   options.copy_segment_bytes = env.get_bytes("RONDE_COPY_SEGMENT_BYTES", options.copy_segment_bytes);
@@ -185,6 +193,7 @@ DeviceCollectives& Collectives::device_backend(const Device& device) {
 Collectives::Collectives(Context& context, CollectiveOptions options) : context_(context), options_(options) {
   if (options_.segment_bytes == 0) throw Error(ErrorCode::InvalidArgument, "CollectiveOptions::segment_bytes is 0");
   if (options_.pipeline_depth < 2) throw Error(ErrorCode::InvalidArgument, "CollectiveOptions::pipeline_depth < 2");
+  if (options_.send_window < 0) throw Error(ErrorCode::InvalidArgument, "CollectiveOptions::send_window < 0");
 }
 
 void Collectives::allreduce(const Tensor& input, const Tensor& output, ReduceOp op, const AllreduceScale& scale) {

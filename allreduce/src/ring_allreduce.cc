@@ -39,6 +39,19 @@
 // rotation = -1 (first send: chunk r - 1; last reduction: chunk r; allgather: rank r starts with
 // chunk r and receives chunk r - s - 1 at step s).
 //
+// Send window: the first chunk alone is n-1 of every n segments' worth of sends that could be
+// posted at once, and a transport over TCP queues their bytes in front of its own small control
+// messages (Open MPI's rendezvous acknowledgements travel on the same connection, behind up to
+// megabytes of the sender's data), so the right neighbour waited for acknowledgements while the
+// link idled: 0.53 of a 2 Gbit/s link between two hosts. So sends go through a FIFO queue, in the
+// order the right neighbour's stream expects them, and at most `send_window` are posted and not
+// yet complete; the rest are posted as earlier ones complete, also while this rank waits for a
+// receive (it polls both). Before an allgather receive into the output is posted every queued
+// send is posted, since one may read the region the receive will overwrite.
+// It cannot deadlock: a send completes once the right neighbour has posted the matching receive,
+// and while the right neighbour waits for entry k it has posted the receives of every entry up to
+// k, so all sends older than k complete, the window drains, and this rank (polling) posts k.
+//
 // Progress: the sends a rank waits for before posting an allgather receive are messages its right
 // neighbour needs earlier in its own stream than the entry this rank is about to post, so a
 // chain of ranks each waiting on its right neighbour would need ever-smaller stream positions
@@ -49,6 +62,7 @@
 #include <cstring>
 #include <deque>
 #include <memory>
+#include <thread>
 
 #include "ring_partition.h"
 
@@ -131,9 +145,28 @@ void run_ring(Transport& transport, const void* in, void* out, const Partition& 
   auto slot = [&](std::size_t index) { return scratch.data() + (index % depth) * slot_bytes; };
 
   std::deque<PendingSend> sends;
+  // Sends in the order the right neighbour's stream expects them, posted a window at a time (see
+  // "Send window" above); `all` posts every queued one regardless.
+  struct QueuedSend {
+    const std::byte* data;
+    Segment segment;
+    bool reads_output;
+  };
+  std::deque<QueuedSend> to_send;
+  const auto window = static_cast<std::size_t>(std::max(0, options.send_window));  // 0: no limit
+  auto post_queued = [&](bool all) {
+    while (!sends.empty() && sends.front().transfer->test()) sends.pop_front();
+    while (!to_send.empty() && (all || window == 0 || sends.size() < window)) {
+      const QueuedSend& next = to_send.front();
+      sends.push_back({transport.send(right, next.data + next.segment.begin * element, next.segment.count * element,
+                                      Tag::Allreduce),
+                       next.segment, next.reads_output});
+      to_send.pop_front();
+    }
+  };
   auto send = [&](const std::byte* data, const Segment& segment, bool reads_output) {
-    sends.push_back({transport.send(right, data + segment.begin * element, segment.count * element, Tag::Allreduce),
-                     segment, reads_output});
+    to_send.push_back({data, segment, reads_output});
+    post_queued(false);
   };
   // Waits (oldest first) until no pending send reads the output where `target` will be written.
   auto wait_sends_reading = [&](const Segment& target) {
@@ -144,16 +177,6 @@ void run_ring(Transport& transport, const void* in, void* out, const Partition& 
       sends.pop_front();
     }
   };
-  auto post_receive = [&](std::size_t index) {
-    const Segment& segment = stream[index].segment;
-    std::byte* target = slot(index);
-    if (!stream[index].reduce) {
-      wait_sends_reading(segment);
-      target = output + segment.begin * element;
-    }
-    return transport.recv(left, target, segment.count * element, Tag::Allreduce);
-  };
-
   // The first sends: reduce-scatter step 0 sends this rank's chunk of the input; an allgather
   // alone starts with the chunk this rank owns.
   std::vector<Segment> own;
@@ -170,6 +193,17 @@ void run_ring(Transport& transport, const void* in, void* out, const Partition& 
   } else {
     for (const Segment& segment : own) send(input, segment, input == output);
   }
+  auto post_receive = [&](std::size_t index) {
+    const Segment& segment = stream[index].segment;
+    std::byte* target = slot(index);
+    if (!stream[index].reduce) {
+      post_queued(true);  // a queued send may read `target`
+      wait_sends_reading(segment);
+      target = output + segment.begin * element;
+    }
+    return transport.recv(left, target, segment.count * element, Tag::Allreduce);
+  };
+
 
   // Keeps up to `depth` receives posted ahead of entry `processed`, the first not yet handled.
   std::deque<std::unique_ptr<Transfer>> receives;
@@ -189,7 +223,14 @@ void run_ring(Transport& transport, const void* in, void* out, const Partition& 
 
   for (std::size_t index = 0; index < stream.size(); ++index) {
     post_ahead(index);  // a no-op unless an allgather entry was held back
-    receives.front()->wait();
+    if (!to_send.empty()) {
+      while (!receives.front()->test()) {
+        post_queued(false);
+        std::this_thread::yield();
+      }
+    } else {
+      receives.front()->wait();
+    }
     receives.pop_front();
     const Incoming& message = stream[index];
     std::byte* here = output + message.segment.begin * element;
@@ -199,8 +240,9 @@ void run_ring(Transport& transport, const void* in, void* out, const Partition& 
     }
     if (message.forward) send(output, message.segment, true);
     post_ahead(index + 1);
-    while (!sends.empty() && sends.front().transfer->test()) sends.pop_front();
+    post_queued(false);
   }
+  post_queued(true);
   for (PendingSend& pending : sends) pending.transfer->wait();
 }
 

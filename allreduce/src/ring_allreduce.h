@@ -14,7 +14,8 @@ namespace ronde {
 
 struct RingOptions {
   std::size_t segment_bytes = 256 * 1024;  // pipelining unit (rounded to whole elements)
-  int pipeline_depth = 4;                  // receives posted ahead; at least 2 (see .cc)
+  int pipeline_depth = 8;                  // receives posted ahead; at least 2 (see .cc)
+  int send_window = 4;                     // sends posted and not yet complete; 0: no limit (see .cc)
 };
 
 // out = op over all ranks' `in` (count elements of dtype each). `in` may equal `out`. Every rank

@@ -55,6 +55,7 @@ struct RingCase {
   std::size_t segment_bytes;
   int depth;
   std::size_t small_bytes = 0;  // 0: every count takes the ring; huge: every count recursive doubling
+  int window = 4;               // send window (0: no limit)
 };
 
 class AllreduceAlgorithms : public ::testing::TestWithParam<RingCase> {};
@@ -67,6 +68,7 @@ TEST_P(AllreduceAlgorithms, MatchesReferenceForEveryCountAndOp) {
       run_ranks(param.ranks, [&](Context& context) {
         Collectives collectives(context, CollectiveOptions{.segment_bytes = param.segment_bytes,
                                                            .pipeline_depth = param.depth,
+                                                           .send_window = param.window,
                                                            .small_allreduce_bytes = param.small_bytes});
         for (std::size_t count : counts) {
           std::vector<std::int64_t> input = input_of(context.rank(), count);
@@ -91,6 +93,9 @@ INSTANTIATE_TEST_SUITE_P(RanksSegmentsDepths, AllreduceAlgorithms,
                                            RingCase{3, 256 * 1024, 4}, RingCase{4, 64, 2}, RingCase{5, 8, 3},
                                            RingCase{6, 256 * 1024, 4}, RingCase{7, 40, 5}, RingCase{8, 1024, 4},
                                            RingCase{8, 8, 2},
+                                           // send windows: one send at a time, no limit
+                                           RingCase{2, 16, 4, 0, 1}, RingCase{3, 8, 2, 0, 1},
+                                           RingCase{5, 16, 3, 0, 1}, RingCase{4, 64, 2, 0, 0},
                                            // recursive doubling: powers of two and folded extras
                                            RingCase{2, 1024, 4, 1 << 30}, RingCase{3, 1024, 4, 1 << 30},
                                            RingCase{5, 1024, 4, 1 << 30}, RingCase{6, 1024, 4, 1 << 30},
@@ -98,7 +103,8 @@ INSTANTIATE_TEST_SUITE_P(RanksSegmentsDepths, AllreduceAlgorithms,
                          [](const auto& info) {
                            return std::string(info.param.small_bytes ? "doubling_" : "ring_") + "ranks" +
                                   std::to_string(info.param.ranks) + "_seg" + std::to_string(info.param.segment_bytes) +
-                                  "_depth" + std::to_string(info.param.depth);
+                                  "_depth" + std::to_string(info.param.depth) + "_window" +
+                                  std::to_string(info.param.window);
                          });
 
 TEST(Broadcast, EveryRootRanksOneToEight) {

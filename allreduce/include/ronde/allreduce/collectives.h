@@ -38,7 +38,12 @@ struct CollectiveOptions {
   // the next. RONDE_RING_SEGMENT_BYTES.
   std::size_t segment_bytes = 256 * 1024;
   // Receives kept posted ahead of the one being reduced (at least 2). RONDE_RING_PIPELINE_DEPTH.
-  int pipeline_depth = 4;
+  int pipeline_depth = 8;
+  // Sends a ring rank keeps posted and not yet complete (0: no limit). Bulk data queued on a TCP
+  // connection delays the transport's small control messages behind it (Open MPI's rendezvous
+  // acknowledgements), which starved a rate-limited link; half the depth keeps that queue short.
+  // RONDE_RING_SEND_WINDOW.
+  int send_window = 4;
   // Segment size of the collectives that only move bytes (broadcast, allgather), which have no
   // reduction to overlap: larger segments save per-message handshakes. RONDE_COPY_SEGMENT_BYTES.
   std::size_t copy_segment_bytes = 4 * 1024 * 1024;
