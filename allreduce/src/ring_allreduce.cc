@@ -148,7 +148,7 @@ void run_ring(Transport& transport, const void* in, void* out, const Partition& 
   // Sends in the order the right neighbour's stream expects them, posted a window at a time (see
   // "Send window" above); `all` posts every queued one regardless.
   struct QueuedSend {
-    const std::byte* data;
+    const std::byte* bytes;  // the segment's first byte
     Segment segment;
     bool reads_output;
   };
@@ -158,14 +158,13 @@ void run_ring(Transport& transport, const void* in, void* out, const Partition& 
     while (!sends.empty() && sends.front().transfer->test()) sends.pop_front();
     while (!to_send.empty() && (all || window == 0 || sends.size() < window)) {
       const QueuedSend& next = to_send.front();
-      sends.push_back({transport.send(right, next.data + next.segment.begin * element, next.segment.count * element,
-                                      Tag::Allreduce),
-                       next.segment, next.reads_output});
+      sends.push_back({transport.send(right, next.bytes, next.segment.count * element, Tag::Allreduce), next.segment,
+                       next.reads_output});
       to_send.pop_front();
     }
   };
   auto send = [&](const std::byte* data, const Segment& segment, bool reads_output) {
-    to_send.push_back({data, segment, reads_output});
+    to_send.push_back({data + segment.begin * element, segment, reads_output});
     post_queued(false);
   };
   // Waits (oldest first) until no pending send reads the output where `target` will be written.
@@ -186,10 +185,9 @@ void run_ring(Transport& transport, const void* in, void* out, const Partition& 
     // From the caller's separate buffer (offsets relative to the chunk's start), then into place.
     const std::size_t chunk_begin = chunks.begin(first_chunk);
     for (const Segment& segment : own) {
-      sends.push_back({transport.send(right, plan.own_chunk + (segment.begin - chunk_begin) * element,
-                                      segment.count * element, Tag::Allreduce),
-                       segment, false});
+      to_send.push_back({plan.own_chunk + (segment.begin - chunk_begin) * element, segment, false});
     }
+    post_queued(false);
   } else {
     for (const Segment& segment : own) send(input, segment, input == output);
   }
