@@ -85,6 +85,18 @@ RingOptions copy_options(const CollectiveOptions& options) {
   return {std::max(options.segment_bytes, options.copy_segment_bytes), options.pipeline_depth, options.send_window};
 }
 
+// The chain broadcast ends about (n - 1 + S) segment times after it starts, for S segments: the
+// first segment crosses n - 1 links before the last rank has anything. So it cuts a buffer into
+// at least 8 segments per link of the chain (at most 1/9 of the time spent filling the chain),
+// but never below the ring's segment nor above the copy segment.
+RingOptions broadcast_options(const CollectiveOptions& options, std::size_t bytes, int ranks) {
+  RingOptions broadcast = copy_options(options);
+  const std::size_t links = static_cast<std::size_t>(std::max(1, ranks - 1));
+  const std::size_t wanted = (bytes + 8 * links - 1) / (8 * links);
+  broadcast.segment_bytes = std::clamp(wanted, options.segment_bytes, broadcast.segment_bytes);
+  return broadcast;
+}
+
 // Recursive doubling needs every combination to give the same bits whichever partner computes
 // it. Sum and product are commutative; floating min/max are not bitwise (-0 vs +0, NaN), so they
 // always take the ring, which computes each result once.
@@ -250,7 +262,8 @@ void Collectives::broadcast(const Tensor& tensor, int root) {
         {CollectiveKind::Broadcast, tensor.numel(), static_cast<std::int64_t>(tensor.dtype()), root, 0, on_cuda(tensor)},
         "broadcast", problem);
   if (tensor.device().is_cuda()) return device_backend(tensor.device()).broadcast(tensor, root);
-  pipelined_broadcast(context_.transport(), tensor.data(), tensor.nbytes(), root, copy_options(options_));
+  pipelined_broadcast(context_.transport(), tensor.data(), tensor.nbytes(), root,
+                      broadcast_options(options_, tensor.nbytes(), context_.size()));
 }
 
 void Collectives::barrier() {
