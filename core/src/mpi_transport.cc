@@ -17,6 +17,8 @@ constexpr std::size_t kMaxPieceBytes = std::size_t{1} << 30;
 
 // Polls of a watched wait before it starts yielding the core between polls.
 constexpr int kSpinPolls = 2000;
+// Polls (each yielding the core) a wait makes after its peer said goodbye, before it gives up.
+constexpr int kLastLookPolls = 1000;
 
 std::string mpi_error_text(int code) {
   char text[MPI_MAX_ERROR_STRING];
@@ -90,6 +92,12 @@ class MpiTransfer final : public Transfer {
     // after that each poll yields the core, as MPI_Waitall does with mpi_yield_when_idle.
     for (int polls = 0; !test(); ++polls) {
       if (watch_->finished(peer_)) {
+        // The peer's goodbye travels on the watch's own thread and can be seen before MPI reports
+        // the completion of a transfer the peer did take part in: a bounded last look first.
+        for (int last = 0; last < kLastLookPolls; ++last) {
+          if (test()) return;
+          std::this_thread::yield();
+        }
         throw Error(ErrorCode::Unavailable, "rank " + std::to_string(peer_) + " ended (its ronde context is gone) while rank " +
                                                 std::to_string(rank_) + " was waiting to " +
                                                 (direction_ == Direction::Send ? "send it " : "receive from it ") +

@@ -65,8 +65,9 @@ placement=$(RONDE_CLUSTER_QUIET=1 "$cluster" mpirun sh -c 'echo "$OMPI_COMM_WORL
 check "mpirun places ranks 0,1 on h1 and 2,3 on h2 ($placement)" test "$placement" = "0 h1 1 h1 2 h2 3 h2 "
 
 # ---- kill and link act on one host ------------------------------------------------------------------
-"$cluster" spawn h1 /dev/null -- sleep 300 >/dev/null
-"$cluster" spawn h2 /dev/null -- sleep 300 >/dev/null
+sleeper="sleep 30$$"   # a command line no other process on this machine has
+"$cluster" spawn h1 /dev/null -- $sleeper >/dev/null
+"$cluster" spawn h2 /dev/null -- $sleeper >/dev/null
 sleep 0.3
 "$cluster" kill h2 2>/dev/null
 sleep 0.3
@@ -84,7 +85,7 @@ except (socket.timeout, OSError) as e: sys.exit(0 if 'refused' not in str(e) els
 check "down removes the namespaces" test -z "$(ip netns list | grep "^$RONDE_CLUSTER-")"
 check "down removes the links and the bridge" test -z "$(ip -o link show | grep -E ": $RONDE_CLUSTER-")"
 check "down removes /etc/netns entries and state" test ! -e "/etc/netns/$RONDE_CLUSTER-h1" -a ! -e "/run/ronde-cluster/$RONDE_CLUSTER"
-check "down stops every process it started" test -z "$(pgrep -f 'sleep 300' || true)"
+check "down stops every process it started" test -z "$(pgrep -f -x "$sleeper" || true)"
 
 # ---- with: the command's status, and clean-up on failure, timeout and SIGTERM ----------------------
 # Each command below writes the name `with` gave its cluster, so that only that cluster is looked
