@@ -253,14 +253,26 @@ print(0 if not m else int(m.group(1)) * scale[m.group(2)] / 8e9)" "$1"
 # cluster_run RATE CSV PROGRAM ARGS...: PROGRAM under the cluster's mpirun, its CSV rows appended to
 # CSV with "@RATE" after each case (the regime), bounded by TIMEOUT.
 cluster_run() {
-  local rate="$1" csv="$2" part rc=0
+  local rate="$1" csv="$2"
   shift 2
+  echo "== cluster ($(wc -l < "/run/ronde-cluster/$RONDE_CLUSTER/hosts") hosts, $rate): mpirun ${*#"$ROOT"/}" >&2
+  cluster_rows "$csv" '{ $2 = $2 "@" rate; print }' -v rate="$rate" -- \
+    env RONDE_CLUSTER_QUIET=1 "$CLUSTER_SH" mpirun "$@"
+}
+
+# cluster_rows CSV AWK-PROGRAM [AWK-ARGS...] -- COMMAND...: COMMAND --csv PART, bounded by TIMEOUT;
+# PART's rows (its header dropped) rewritten by AWK-PROGRAM are appended to CSV.
+cluster_rows() {
+  local csv="$1" program="$2" part rc=0
+  shift 2
+  local -a awk_args=()
+  while [[ "$1" != "--" ]]; do awk_args+=("$1"); shift; done
+  shift
   part="$(mktemp "$RESULTS/cluster-part-XXXXXX.csv")"
   rm -f "$part"
-  echo "== cluster ($(wc -l < "/run/ronde-cluster/$RONDE_CLUSTER/hosts") hosts, $rate): mpirun ${*#"$ROOT"/}" >&2
-  RONDE_CLUSTER_QUIET=1 timeout --foreground "$TIMEOUT" "$CLUSTER_SH" mpirun "$@" --csv "$part" || rc=$?
-  if [[ $rc -ne 0 ]]; then rm -f "$part"; die "$* failed on the cluster (exit $rc; 124: timed out after $TIMEOUT s)"; fi
-  tail -n +2 "$part" | awk -F, -v OFS=, -v rate="$rate" '{ $2 = $2 "@" rate; print }' >> "$csv"
+  timeout --foreground "$TIMEOUT" "$@" --csv "$part" || rc=$?
+  if [[ $rc -ne 0 ]]; then rm -f "$part"; die "${*#"$ROOT"/} failed on the cluster (exit $rc; 124: timed out after $TIMEOUT s)"; fi
+  tail -n +2 "$part" | awk -F, -v OFS=, "${awk_args[@]}" "$program" >> "$csv"
   rm -f "$part"
 }
 
@@ -268,19 +280,12 @@ cluster_run() {
 # on host i+2, mod the others), its rows appended to CSV with "_<servers>srv@RATE" after each case
 # and the host count in the ranks column, bounded by TIMEOUT.
 cluster_ps() {
-  local rate="$1" csv="$2" hosts="$3" part rc=0 i
+  local rate="$1" csv="$2" hosts="$3" i servers=""
   shift 3
-  local -a others=()
-  for ((i = 2; i <= hosts; i++)); do others+=("h$i"); done
-  part="$(mktemp "$RESULTS/cluster-part-XXXXXX.csv")"
-  rm -f "$part"
-  echo "== cluster ($hosts hosts, $rate): ps_bench on h1, servers on $(IFS=,; echo "${others[*]}") $*" >&2
-  timeout --foreground "$TIMEOUT" "$CLUSTER_SH" exec h1 -- "$PS_BENCH" "$@" --csv "$part" \
-    --server-hosts "$(IFS=,; echo "${others[*]}")" --launcher "$CLUSTER_SH exec {host} --" || rc=$?
-  if [[ $rc -ne 0 ]]; then rm -f "$part"; die "ps_bench failed on the cluster (exit $rc; 124: timed out after $TIMEOUT s)"; fi
-  tail -n +2 "$part" | awk -F, -v OFS=, -v rate="$rate" -v hosts="$hosts" \
-    '{ $2 = $2 "_" $4 "srv@" rate; $4 = hosts; print }' >> "$csv"
-  rm -f "$part"
+  for ((i = 2; i <= hosts; i++)); do servers+="${servers:+,}h$i"; done
+  echo "== cluster ($hosts hosts, $rate): ps_bench on h1, servers on $servers $*" >&2
+  cluster_rows "$csv" '{ $2 = $2 "_" $4 "srv@" rate; $4 = hosts; print }' -v rate="$rate" -v hosts="$hosts" -- \
+    "$CLUSTER_SH" exec h1 -- "$PS_BENCH" "$@" --server-hosts "$servers" --launcher "$CLUSTER_SH exec {host} --"
 }
 
 bench_cluster() {

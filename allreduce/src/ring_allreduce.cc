@@ -202,7 +202,6 @@ void run_ring(Transport& transport, const void* in, void* out, const Partition& 
     return transport.recv(left, target, segment.count * element, Tag::Allreduce);
   };
 
-
   // Keeps up to `depth` receives posted ahead of entry `processed`, the first not yet handled.
   std::deque<std::unique_ptr<Transfer>> receives;
   std::size_t next_to_post = 0;
