@@ -17,7 +17,8 @@ std::string describe(const CallSignature& call) {
   const std::string count = std::to_string(call.count);
   switch (call.kind) {
     case CollectiveKind::Allreduce:
-      return "allreduce of " + count + " " + dtype + " (" + std::string(to_string(static_cast<ReduceOp>(call.op_or_root))) + ")";
+      return "allreduce of " + count + " " + dtype + " (" + std::string(to_string(static_cast<ReduceOp>(call.op_or_root))) +
+             (call.detail ? ", hierarchical" : "") + ")";
     case CollectiveKind::Broadcast:
       return "broadcast of " + count + " " + dtype + " from root " + std::to_string(call.op_or_root);
     case CollectiveKind::Barrier: return "barrier";

@@ -13,6 +13,8 @@
 #include "call_agreement.h"
 #include "device_collectives.h"
 #include "dissemination_barrier.h"
+#include "hierarchical_collectives.h"
+#include "host_layout.h"
 #include "pairwise_alltoall.h"
 #include "pipelined_broadcast.h"
 #include "recursive_doubling_allreduce.h"
@@ -166,6 +168,13 @@ CollectiveOptions CollectiveOptions::from_env(const Environment& env) {
   options.verify_arguments = env.get_bool("RONDE_VERIFY_ARGUMENTS", options.verify_arguments);
   options.small_allreduce_bytes = env.get_bytes("RONDE_SMALL_ALLREDUCE_BYTES", options.small_allreduce_bytes);
   options.copy_segment_bytes = env.get_bytes("RONDE_COPY_SEGMENT_BYTES", options.copy_segment_bytes);
+  if (auto hierarchy = env.get("RONDE_HIERARCHY")) {
+    if (*hierarchy == "auto") options.hierarchy = Hierarchy::Auto;
+    else if (*hierarchy == "flat") options.hierarchy = Hierarchy::Flat;
+    else if (*hierarchy == "hierarchical") options.hierarchy = Hierarchy::Hierarchical;
+    else throw Error(ErrorCode::InvalidArgument, "RONDE_HIERARCHY='" + *hierarchy + "' is not auto, flat or hierarchical");
+  }
+  options.shared_slot_bytes = env.get_bytes("RONDE_SHARED_SLOT_BYTES", options.shared_slot_bytes);
   if (auto operations = env.get("RONDE_GPU_OPERATIONS")) {
     if (*operations == "NCCL" || *operations == "nccl") options.gpu_operations = GpuOperations::Nccl;
     else if (*operations == "MPI" || *operations == "mpi") options.gpu_operations = GpuOperations::Mpi;
@@ -206,6 +215,31 @@ Collectives::Collectives(Context& context, CollectiveOptions options) : context_
   if (options_.segment_bytes == 0) throw Error(ErrorCode::InvalidArgument, "CollectiveOptions::segment_bytes is 0");
   if (options_.pipeline_depth < 2) throw Error(ErrorCode::InvalidArgument, "CollectiveOptions::pipeline_depth < 2");
   if (options_.send_window < 0) throw Error(ErrorCode::InvalidArgument, "CollectiveOptions::send_window < 0");
+  if (auto layout = HostLayout::of(context_.topology(), layout_problem_)) layout_ = std::make_unique<HostLayout>(*layout);
+  if (options_.hierarchy == Hierarchy::Hierarchical && !layout_) {
+    throw Error(ErrorCode::InvalidArgument, "hierarchical collectives were asked for (RONDE_HIERARCHY=hierarchical) "
+                                            "but " + layout_problem_);
+  }
+}
+
+bool Collectives::hierarchical_allreduce(std::size_t bytes) const {
+  if (options_.hierarchy == Hierarchy::Flat || !layout_ || hierarchical_failed_ || context_.size() == 1) return false;
+  if (options_.hierarchy == Hierarchy::Hierarchical) return true;
+  return layout_->hosts > 1 && layout_->ranks_per_host > 1 && bytes > options_.small_allreduce_bytes;
+}
+
+HierarchicalCollectives* Collectives::hierarchical_backend() {
+  if (hierarchical_ || hierarchical_failed_) return hierarchical_.get();
+  std::string why;
+  hierarchical_ = HierarchicalCollectives::make(context_.transport(), context_.topology(), *layout_,
+                                                options_.shared_slot_bytes, why);
+  if (hierarchical_) return hierarchical_.get();
+  if (options_.hierarchy == Hierarchy::Hierarchical) {
+    throw Error(ErrorCode::Unavailable, "hierarchical collectives (RONDE_HIERARCHY=hierarchical): " + why);
+  }
+  hierarchical_failed_ = true;
+  context_.log().warn("hierarchical collectives are off, allreduce takes the flat ring: ", why);
+  return nullptr;
 }
 
 void Collectives::allreduce(const Tensor& input, const Tensor& output, ReduceOp op, const AllreduceScale& scale) {
@@ -226,9 +260,10 @@ void Collectives::allreduce(const Tensor& input, const Tensor& output, ReduceOp 
       invalid(context_, "allreduce: scale factors need a floating-point tensor, input is " + input.describe());
     }
   });
+  const bool hierarchical = !input.device().is_cuda() && hierarchical_allreduce(input.nbytes());
   agree(context_, options_, scratch_,
         {CollectiveKind::Allreduce, input.numel(), static_cast<std::int64_t>(input.dtype()), static_cast<std::int64_t>(op),
-         0, on_cuda(input)},
+         hierarchical ? 1 : 0, on_cuda(input)},
         "allreduce", problem);
   if (input.device().is_cuda()) return device_backend(input.device()).allreduce(input, output, op, scale);
   const auto count = static_cast<std::size_t>(input.numel());
@@ -238,12 +273,19 @@ void Collectives::allreduce(const Tensor& input, const Tensor& output, ReduceOp 
     scale_elements(input.dtype(), output.data(), count, scale.prescale);
     source = output.data();
   }
-  run_allreduce(source, output.data(), count, input.dtype(), op);
+  run_allreduce(source, output.data(), count, input.dtype(), op, hierarchical);
   if (scale.postscale != 1.0) scale_elements(output.dtype(), output.data(), count, scale.postscale);
 }
 
-// Small buffers: log2(n) whole-buffer exchanges beat the ring's 2(n-1) steps. Large: the ring.
-void Collectives::run_allreduce(const void* in, void* out, std::size_t count, DType dtype, ReduceOp op) {
+// Small buffers: log2(n) whole-buffer exchanges beat the ring's 2(n-1) steps. Large: the ring,
+// or the hierarchical algorithm when chosen.
+void Collectives::run_allreduce(const void* in, void* out, std::size_t count, DType dtype, ReduceOp op,
+                                bool hierarchical) {
+  if (hierarchical) {
+    if (HierarchicalCollectives* backend = hierarchical_backend()) {
+      return backend->allreduce(in, out, count, dtype, op, ring_options(options_), scratch_);
+    }
+  }
   if (count * dtype_size(dtype) <= options_.small_allreduce_bytes && recursive_doubling_is_exact(dtype, op)) {
     recursive_doubling_allreduce(context_.transport(), in, out, count, dtype, op, scratch_);
   } else {

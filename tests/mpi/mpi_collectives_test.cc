@@ -259,18 +259,21 @@ void expect_mismatch_everywhere(const std::function<void(ronde::Collectives&)>& 
 
 TEST(MpiErrors, DisagreementsAreReportedOnEveryRankNotHung) {
   if (size() < 2) GTEST_SKIP() << "needs at least 2 ranks";
+  // Allreduces say which path they were about to take when the hierarchical one is forced.
+  const char* hierarchy = std::getenv("RONDE_HIERARCHY");
+  const std::string path = hierarchy && std::string(hierarchy) == "hierarchical" ? ", hierarchical" : "";
   std::vector<float> values(rank() == 1 ? 9 : 8, 1.0f);
   expect_mismatch_everywhere([&](auto& c) { c.allreduce(ronde::Tensor::of(values), ronde::ReduceOp::Sum); },
-                             who(0) + ": allreduce of 8 f32 (sum); " + who(1) + ": allreduce of 9 f32 (sum)");
+                             who(0) + ": allreduce of 8 f32 (sum" + path + "); " + who(1) + ": allreduce of 9 f32 (sum" + path + ")");
   std::vector<double> doubles(8, 1.0);
   std::vector<float> floats(8, 1.0f);
   expect_mismatch_everywhere([&](auto& c) {
     if (rank() == 0) c.allreduce(ronde::Tensor::of(doubles), ronde::ReduceOp::Sum);
     else c.allreduce(ronde::Tensor::of(floats), ronde::ReduceOp::Sum);
-  }, who(0) + ": allreduce of 8 f64 (sum); " + who(1) + ": allreduce of 8 f32 (sum)");
+  }, who(0) + ": allreduce of 8 f64 (sum" + path + "); " + who(1) + ": allreduce of 8 f32 (sum" + path + ")");
   expect_mismatch_everywhere([&](auto& c) {
     c.allreduce(ronde::Tensor::of(floats), rank() == 0 ? ronde::ReduceOp::Max : ronde::ReduceOp::Sum);
-  }, who(0) + ": allreduce of 8 f32 (max)");
+  }, who(0) + ": allreduce of 8 f32 (max" + path + ")");
   expect_mismatch_everywhere([&](auto& c) { c.broadcast(ronde::Tensor::of(floats), rank() == 0 ? 0 : 1); },
                              who(0) + ": broadcast of 8 f32 from root 0; " + who(1) + ": broadcast of 8 f32 from root 1");
   expect_mismatch_everywhere([&](auto& c) {

@@ -20,6 +20,7 @@
 #include <functional>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "ronde/core/context.h"
@@ -28,6 +29,9 @@
 #include "ronde/core/tensor.h"
 
 namespace ronde {
+
+// Whether host allreduces use the hosts' layout (see CollectiveOptions::hierarchy).
+enum class Hierarchy { Auto, Flat, Hierarchical };
 
 // How collectives on CUDA tensors move data: NCCL, or staged through pinned host memory and the
 // host algorithms over MPI (works without NCCL, and lets several processes share one GPU).
@@ -54,6 +58,16 @@ struct CollectiveOptions {
   // Allreduces of at most this many bytes use recursive doubling (log2 n whole-buffer exchanges)
   // instead of the ring, except floating-point min/max. 0 disables. RONDE_SMALL_ALLREDUCE_BYTES.
   std::size_t small_allreduce_bytes = 64 * 1024;
+  // Host allreduces on several hosts with several ranks each: Hierarchical reduces within each
+  // host through shared memory and runs one ring per local rank across hosts on its share, so a
+  // host's link carries 2(H-1)/H of the buffer instead of the flat ring's 2(n-1)/n. Auto takes it
+  // for buffers above small_allreduce_bytes when every host runs the same number (>= 2) of ranks
+  // and there are >= 2 hosts; Hierarchical forces it (also on one host; an uneven layout is then
+  // an error); Flat never. RONDE_HIERARCHY (auto, flat, hierarchical).
+  Hierarchy hierarchy = Hierarchy::Auto;
+  // Staging unit of the hierarchical algorithms: each rank's slot in its host's shared-memory
+  // segment, which holds 2 x (ranks on the host) slots. RONDE_SHARED_SLOT_BYTES.
+  std::size_t shared_slot_bytes = 2 * 1024 * 1024;
   // CUDA tensors: Auto is NCCL when ronde was built with it, else staging. RONDE_GPU_OPERATIONS
   // (NCCL or MPI).
   GpuOperations gpu_operations = GpuOperations::Auto;
@@ -77,6 +91,8 @@ struct AllreduceScale {
 using AllocateOutput = std::function<Tensor(const std::vector<std::int64_t>& shape)>;
 
 class DeviceCollectives;
+class HierarchicalCollectives;
+struct HostLayout;
 
 class Collectives {
  public:
@@ -119,7 +135,14 @@ class Collectives {
   const CollectiveOptions& options() const { return options_; }
 
  private:
-  void run_allreduce(const void* in, void* out, std::size_t count, DType dtype, ReduceOp op);
+  // Whether a host allreduce of `bytes` takes the hierarchical path (the same answer on every
+  // rank: it depends only on options, topology and arguments the agreement check compares).
+  bool hierarchical_allreduce(std::size_t bytes) const;
+  void run_allreduce(const void* in, void* out, std::size_t count, DType dtype, ReduceOp op, bool hierarchical);
+  // The hierarchical algorithms, set up on first use (a collective call); null when the shared
+  // segment could not be made, which Auto then remembers (hierarchical_failed_) and Hierarchical
+  // reports.
+  HierarchicalCollectives* hierarchical_backend();
   // The backend for CUDA tensors on `device`, made on first use (one device per Collectives).
   DeviceCollectives& device_backend(const Device& device);
   Context& context_;
@@ -128,6 +151,10 @@ class Collectives {
   std::vector<std::byte> work_;     // reducescatter's full-size partial results, reused
   std::unique_ptr<DeviceCollectives> device_;
   int device_index_ = -1;
+  std::unique_ptr<HostLayout> layout_;  // null when the hosts' layout is unknown or uneven
+  std::string layout_problem_;          // why layout_ is null
+  std::unique_ptr<HierarchicalCollectives> hierarchical_;
+  bool hierarchical_failed_ = false;
 };
 
 }  // namespace ronde
