@@ -288,6 +288,34 @@ cluster_ps() {
     "$CLUSTER_SH" exec h1 -- "$PS_BENCH" "$@" --server-hosts "$servers" --launcher "$CLUSTER_SH exec {host} --"
 }
 
+# cluster_two_by_two ALLREDUCE CSV RATES SIZE-ARGS...: allreduce at 2 hosts x 2 ranks, where ronde
+# takes the hierarchical path, against ronde's flat ring (RONDE_HIERARCHY=flat, impl ronde_flat),
+# MPI (default and ring) and Gloo; rows get case "<case>_2x2@RATE" and the host count (2).
+cluster_two_by_two() {
+  local allreduce="$1" csv="$2" rates="$3" rate
+  shift 3
+  local -a sizes=("$@")
+  export RONDE_CLUSTER="bench2x2"
+  "$CLUSTER_SH" down >/dev/null 2>&1 || true
+  trap '"$CLUSTER_SH" down >/dev/null 2>&1 || true' EXIT
+  "$CLUSTER_SH" up 2 --slots 2 >/dev/null || die "cannot start a cluster of 2 hosts x 2 ranks"
+  local relabel='{ $2 = $2 "_2x2@" rate; $4 = 2; if (impl != "") $3 = impl; print }'
+  for rate in $rates; do
+    "$CLUSTER_SH" rate "$([[ $rate == unlimited ]] && echo none || echo "$rate")" 2>/dev/null
+    echo "== cluster (2 hosts x 2 ranks, $rate): allreduce, hierarchical and flat" >&2
+    cluster_rows "$csv" "$relabel" -v rate="$rate" -v impl="" -- \
+      env RONDE_CLUSTER_QUIET=1 "$CLUSTER_SH" mpirun "$allreduce" "${sizes[@]}" --min-bytes 1MiB --no-progress
+    cluster_rows "$csv" "$relabel" -v rate="$rate" -v impl=ronde_flat -- \
+      env RONDE_CLUSTER_QUIET=1 RONDE_HIERARCHY=flat "$CLUSTER_SH" mpirun "$allreduce" "${sizes[@]}" --min-bytes 1MiB \
+      --impls ronde --no-progress
+    cluster_rows "$csv" "$relabel" -v rate="$rate" -v impl=mpi_ring -- \
+      env RONDE_CLUSTER_QUIET=1 "$CLUSTER_SH" mpirun --mca coll_tuned_use_dynamic_rules 1 \
+      --mca coll_tuned_allreduce_algorithm 4 "$allreduce" "${sizes[@]}" --min-bytes 1MiB --impls mpi --no-progress
+  done
+  "$CLUSTER_SH" down >/dev/null 2>&1 || true
+  trap - EXIT
+}
+
 bench_cluster() {
   local allreduce collectives engine csv hosts rate quick=${#QUICK[@]}
   allreduce="$(ensure_target allreduce_bench benchmarks/allreduce_bench)"
@@ -338,6 +366,7 @@ bench_cluster() {
     "$CLUSTER_SH" down >/dev/null 2>&1 || true
     trap - EXIT
   done
+  [[ " ${RONDE_BENCH_HOSTS:-$default_hosts} " == *" 2 "* ]] && cluster_two_by_two "$allreduce" "$csv" "${RONDE_BENCH_RATES:-$default_rates}" "${sizes[@]}"
   /usr/bin/python3 "$ROOT/scripts/cluster_report.py" "$csv" | tee "$RESULTS/cluster.txt"
   PLOTS=""
   for rate in ${RONDE_BENCH_RATES:-$default_rates}; do

@@ -5,6 +5,11 @@ The CSV has the usual header bench,case,impl,ranks,bytes,metric,value; every cas
 regime after an '@' ("allreduce@2gbit"), and each regime has one row
 `cluster,line@RATE,line,RANKS,0,busbw_GBps,V`: the link's line rate in GB/s (0 when unlimited).
 
+Rows whose case ends in "_2x2" come from 2 hosts x 2 ranks (scripts/bench.sh: hierarchical
+allreduce as impl "ronde", the flat ring as "ronde_flat"); they show as collective
+"allreduce_2x2" under 2 hosts, where "of line" is busbw over line rate as for the flat ring
+(the hierarchical path moves only 2(H-1)/H of the buffer per link, so it can exceed 1).
+
 Prints, per host count and rate: each collective's busbw for ronde and its peers at the chosen
 sizes, ronde's busbw as a fraction of the line rate, and ronde's ratio to each peer; the small
 allreduces' latency; the engine's ResNet-50 step against one MPI_Allreduce per tensor and the
@@ -19,7 +24,7 @@ import csv
 import sys
 
 HEADER = ["bench", "case", "impl", "ranks", "bytes", "metric", "value"]
-PEERS = ["mpi", "mpi_ring", "gloo"]
+PEERS = ["mpi", "mpi_ring", "gloo", "ronde_flat"]
 
 
 def parse_size(text):
@@ -78,10 +83,10 @@ def main():
             engine[(ranks, rate)][r["impl"]] = value
         elif r["bench"] == "ps" and r["metric"] == "GBps":
             ps[(ranks, rate, case, int(r["bytes"]))][r["impl"]] = value
-        elif r["bench"] == "allreduce" and r["metric"] == "seconds_median":
+        elif r["bench"] == "allreduce" and r["metric"] == "seconds_median" and not case.endswith("_2x2"):
             latency[(ranks, rate, int(r["bytes"]))][r["impl"]] = value
         elif r["metric"] == "busbw_GBps" and r["bench"] in ("allreduce", "collectives"):
-            name = "allreduce" if r["bench"] == "allreduce" else case
+            name = case if r["bench"] == "collectives" else "allreduce" + ("_2x2" if case.endswith("_2x2") else "")
             busbw[(ranks, rate, name, int(r["bytes"]))][r["impl"]] = value
 
     regimes = sorted({(k[0], k[1]) for k in busbw} | set(engine) | {(k[0], k[1]) for k in ps},

@@ -39,7 +39,12 @@ int main(int argc, char** argv) {
                 << ", devices visible: " << ronde::cuda_device_count() << "\n"
                 << "  NCCL: " << (ronde::built_with_nccl() ? ronde::nccl_version() : std::string("not built")) << "\n"
                 << "  ring segment bytes: " << options.segment_bytes << ", pipeline depth: " << options.pipeline_depth
-                << ", send window: " << options.send_window << "\n";
+                << ", send window: " << options.send_window << "\n"
+                << "  hierarchy: "
+                << (options.hierarchy == ronde::Hierarchy::Auto   ? "auto"
+                    : options.hierarchy == ronde::Hierarchy::Flat ? "flat"
+                                                                  : "hierarchical")
+                << ", shared slot bytes: " << options.shared_slot_bytes << "\n";
       if (context.sagemaker()) {
         std::cout << "  SageMaker container at " << context.sagemaker()->root << ", host "
                   << context.sagemaker()->current_host << "\n";

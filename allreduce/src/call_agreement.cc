@@ -22,7 +22,8 @@ std::string describe(const CallSignature& call) {
     case CollectiveKind::Broadcast:
       return "broadcast of " + count + " " + dtype + " from root " + std::to_string(call.op_or_root);
     case CollectiveKind::Barrier: return "barrier";
-    case CollectiveKind::Allgather: return "allgather of rows of " + count + " " + dtype;
+    case CollectiveKind::Allgather:
+      return "allgather of rows of " + count + " " + dtype + (call.detail ? " (hierarchical)" : "");
     case CollectiveKind::Reducescatter:
       return "reducescatter of " + count + " " + dtype + " (" +
              std::string(to_string(static_cast<ReduceOp>(call.op_or_root))) + ", splits #" + std::to_string(call.detail) + ")";

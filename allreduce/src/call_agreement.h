@@ -23,7 +23,7 @@ struct CallSignature {
   std::int64_t count = 0;       // elements (allreduce, broadcast, reducescatter); row size otherwise
   std::int64_t dtype = 0;
   std::int64_t op_or_root = 0;  // ReduceOp, or the broadcast root
-  std::int64_t detail = 0;      // a digest of the split sizes (reducescatter); 1: hierarchical (allreduce)
+  std::int64_t detail = 0;      // a digest of the split sizes (reducescatter); 1: hierarchical (allreduce, allgather)
   std::int64_t on_cuda = 0;     // 1 for CUDA tensors: every rank must use the same kind of backend
 };
 

@@ -222,7 +222,7 @@ Collectives::Collectives(Context& context, CollectiveOptions options) : context_
   }
 }
 
-bool Collectives::hierarchical_allreduce(std::size_t bytes) const {
+bool Collectives::hierarchical_path(std::size_t bytes) const {
   if (options_.hierarchy == Hierarchy::Flat || !layout_ || hierarchical_failed_ || context_.size() == 1) return false;
   if (options_.hierarchy == Hierarchy::Hierarchical) return true;
   return layout_->hosts > 1 && layout_->ranks_per_host > 1 && bytes > options_.small_allreduce_bytes;
@@ -260,7 +260,7 @@ void Collectives::allreduce(const Tensor& input, const Tensor& output, ReduceOp 
       invalid(context_, "allreduce: scale factors need a floating-point tensor, input is " + input.describe());
     }
   });
-  const bool hierarchical = !input.device().is_cuda() && hierarchical_allreduce(input.nbytes());
+  const bool hierarchical = !input.device().is_cuda() && hierarchical_path(input.nbytes());
   agree(context_, options_, scratch_,
         {CollectiveKind::Allreduce, input.numel(), static_cast<std::int64_t>(input.dtype()), static_cast<std::int64_t>(op),
          hierarchical ? 1 : 0, on_cuda(input)},
@@ -334,13 +334,24 @@ std::vector<std::int64_t> Collectives::allgather(const Tensor& input, const Allo
     output = allocate(shape);
     require_output(context_, "allgather", output, input, shape);
   });
-  agree(context_, options_, scratch_, call, "allgather", output_problem);
+  const std::vector<std::size_t> bytes_of = scaled(first_dims, row * static_cast<std::int64_t>(dtype_size(input.dtype())));
+  const bool hierarchical = !input.device().is_cuda() &&
+                            hierarchical_path(std::accumulate(bytes_of.begin(), bytes_of.end(), std::size_t{0}));
+  CallSignature with_path = call;
+  with_path.detail = hierarchical ? 1 : 0;
+  agree(context_, options_, scratch_, with_path, "allgather", output_problem);
   if (input.device().is_cuda()) {
     device_backend(input.device()).allgather(input, first_dims, output);
     return first_dims;
   }
-  const Partition chunks = Partition::from_sizes(scaled(first_dims, row * static_cast<std::int64_t>(dtype_size(input.dtype()))));
-  ring_allgather(context_.transport(), input.data(), output.data(), chunks, DType::U8, copy_options(options_));
+  if (hierarchical) {
+    if (HierarchicalCollectives* backend = hierarchical_backend()) {
+      backend->allgather(input.data(), output.data(), bytes_of, copy_options(options_), work_);
+      return first_dims;
+    }
+  }
+  ring_allgather(context_.transport(), input.data(), output.data(), Partition::from_sizes(bytes_of), DType::U8,
+                 copy_options(options_));
   return first_dims;
 }
 

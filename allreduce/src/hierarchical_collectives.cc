@@ -15,6 +15,11 @@
 // through memory, which on one host alone costs more than the ring's single-copy messages (so the
 // flat ring stays the choice there).
 //
+// Hierarchical allgather: the H ranks at position l gather their chunks with one ring across hosts
+// (every host's link carries L x (H-1) chunks instead of the flat ring's n-1), then, in rounds of
+// slots, each rank shares what its ring gathered (its "stream": the chunks of the ranks at its
+// position, in host order) with the other ranks of its host, who copy it into place.
+//
 // Every rank gets the same bits: each element of share l is combined once on its host's rank l
 // (in slot order), once per link by the cross ring (which computes each result once), and then
 // only copied. Average runs as Sum and divides share l by n before the allgather.
@@ -126,6 +131,64 @@ void HierarchicalCollectives::allreduce(const void* in, void* out, std::size_t c
             const auto share = static_cast<std::size_t>(writer);
             const std::size_t length = std::min(piece, shares.size(share) - std::min(begin, shares.size(share)));
             if (writer != me && length) std::memcpy(output + at(share, begin), slot(writer), length * element);
+          }
+        });
+  }
+}
+
+void HierarchicalCollectives::allgather(const void* own, void* output, const std::vector<std::size_t>& bytes_of,
+                                        const RingOptions& ring, std::vector<std::byte>& work) {
+  auto* out = static_cast<std::byte*>(output);
+  const int ranks = layout_.ranks_per_host;
+  const int me = layout_.local_index;
+  std::vector<std::size_t> offset_of(bytes_of.size(), 0);
+  for (std::size_t r = 1; r < bytes_of.size(); ++r) offset_of[r] = offset_of[r - 1] + bytes_of[r - 1];
+  // The stream of position w: the chunks of the ranks at position w, host by host.
+  auto stream_of = [&](int position) {
+    std::vector<std::size_t> sizes;
+    for (const auto& host : layout_.ranks_of_host) sizes.push_back(bytes_of[static_cast<std::size_t>(host[static_cast<std::size_t>(position)])]);
+    return Partition::from_sizes(sizes);
+  };
+  // Copies bytes [begin, begin + length) of position w's stream from `source` to their places.
+  auto place = [&](int position, const Partition& stream, std::size_t begin, std::size_t length, const std::byte* source) {
+    for (std::size_t host = 0; host < stream.parts() && length; ++host) {
+      const std::size_t chunk_end = stream.begin(host) + stream.size(host);
+      if (begin >= chunk_end) continue;
+      const std::size_t within = begin - stream.begin(host), take = std::min(length, chunk_end - begin);
+      const auto rank = static_cast<std::size_t>(layout_.ranks_of_host[host][static_cast<std::size_t>(position)]);
+      std::memcpy(out + offset_of[rank] + within, source, take);
+      source += take, begin += take, length -= take;
+    }
+  };
+
+  // 1. The ring across hosts gathers this position's stream into `work`.
+  const Partition mine = stream_of(me);
+  if (work.size() < mine.total()) work.resize(mine.total());
+  if (layout_.hosts > 1) {
+    ring_allgather(cross_, own, work.data(), mine, DType::U8, ring);
+  } else if (mine.total()) {
+    std::memcpy(work.data(), own, mine.total());
+  }
+  place(me, mine, 0, mine.total(), work.data());
+
+  // 2. Rounds of slots: every rank shares a piece of its stream, and copies the others' into place.
+  std::vector<Partition> streams;
+  std::size_t longest = 0;
+  for (int position = 0; position < ranks; ++position) {
+    streams.push_back(stream_of(position));
+    longest = std::max(longest, streams.back().total());
+  }
+  for (std::size_t begin = 0; begin < longest && ranks > 1; begin += slot_bytes_) {
+    round(
+        [&] {
+          const std::size_t length = std::min(slot_bytes_, mine.total() - std::min(begin, mine.total()));
+          if (length) std::memcpy(slot(me), work.data() + begin, length);
+        },
+        [&] {
+          for (int writer = 0; writer < ranks; ++writer) {
+            const Partition& stream = streams[static_cast<std::size_t>(writer)];
+            const std::size_t length = std::min(slot_bytes_, stream.total() - std::min(begin, stream.total()));
+            if (writer != me && length) place(writer, stream, begin, length, slot(writer));
           }
         });
   }

@@ -32,6 +32,12 @@ class HierarchicalCollectives {
   void allreduce(const void* in, void* out, std::size_t count, DType dtype, ReduceOp op, const RingOptions& ring,
                  std::vector<std::byte>& scratch);
 
+  // As ring_allgather of bytes: rank r's `bytes_of[r]` bytes (this rank's at `own`) end up at
+  // offset bytes_of[0] + ... + bytes_of[r-1] of every rank's `output`. `work` is resized to hold
+  // what this rank's cross ring gathers.
+  void allgather(const void* own, void* output, const std::vector<std::size_t>& bytes_of, const RingOptions& ring,
+                 std::vector<std::byte>& work);
+
   const HostLayout& layout() const { return layout_; }
 
  private:

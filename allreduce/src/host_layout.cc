@@ -8,6 +8,7 @@ std::optional<HostLayout> HostLayout::of(const Topology& topology, std::string& 
   HostLayout layout;
   if (topology.size == 1) {
     layout.local_ranks = layout.cross_ranks = {0};
+    layout.ranks_of_host = {{0}};
     return layout;
   }
   if (static_cast<int>(topology.hosts.size()) != topology.size) {
@@ -45,6 +46,7 @@ std::optional<HostLayout> HostLayout::of(const Topology& topology, std::string& 
     layout.local_ranks = ranks;
   }
   for (const auto& ranks : ranks_of_host) layout.cross_ranks.push_back(ranks[static_cast<std::size_t>(layout.local_index)]);
+  layout.ranks_of_host = std::move(ranks_of_host);
   return layout;
 }
 

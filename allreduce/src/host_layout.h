@@ -18,6 +18,7 @@ struct HostLayout {
   int local_index = 0;      // this rank's position among its host's ranks, in rank order
   std::vector<int> local_ranks;  // the L ranks on this host (global ranks), in rank order
   std::vector<int> cross_ranks;  // the rank at position local_index on each host, in host order
+  std::vector<std::vector<int>> ranks_of_host;  // every host's L ranks, hosts in order
 
   // The layout from the topology's host names. Fails (nullopt, with the reason in `why`) when
   // the host of some rank is unknown or the hosts run different numbers of ranks: the

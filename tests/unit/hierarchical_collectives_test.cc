@@ -111,6 +111,37 @@ INSTANTIATE_TEST_SUITE_P(Layouts, HierarchicalAllreduce,
                                   (info.param.round_robin ? "_round_robin" : "");
                          });
 
+// Allgather: ranks contribute different row counts (some none); the rows arrive in rank order
+// whatever the placement, and allreduces in between keep the slots' rounds in step.
+TEST_P(HierarchicalAllreduce, AllgatherMatchesReferenceForUnevenRows) {
+  const LayoutCase param = GetParam();
+  const int ranks = param.hosts * param.per_host;
+  run_ranks_on_hosts(layout(param.hosts, param.per_host, param.round_robin), [&](Context& context) {
+    Collectives collectives(context, forced());
+    for (std::int64_t scale : {0, 1, 5, 40}) {
+      auto rows_for = [&](int rank) { return scale * ((rank * 7 + 3) % 5); };  // includes zero rows
+      std::vector<std::int64_t> mine = input_of(context.rank(), static_cast<std::size_t>(rows_for(context.rank()) * 3));
+      std::vector<std::int64_t> output;
+      const auto first_dims = collectives.allgather(
+          Tensor(mine.data(), ronde::DType::I64, {rows_for(context.rank()), 3}),
+          [&](const std::vector<std::int64_t>& shape) {
+            output.resize(static_cast<std::size_t>(shape[0] * shape[1]));
+            return Tensor(output.data(), ronde::DType::I64, shape);
+          });
+      std::vector<std::int64_t> expected;
+      for (int r = 0; r < ranks; ++r) {
+        ASSERT_EQ(first_dims[static_cast<std::size_t>(r)], rows_for(r));
+        const auto part = input_of(r, static_cast<std::size_t>(rows_for(r) * 3));
+        expected.insert(expected.end(), part.begin(), part.end());
+      }
+      ASSERT_EQ(output, expected) << "rank " << context.rank() << " scale " << scale;
+      std::vector<std::int64_t> data = input_of(context.rank(), 77);
+      collectives.allreduce(Tensor::of(data), ReduceOp::Sum);
+      ASSERT_EQ(data, expected_of(ranks, 77, ReduceOp::Sum));
+    }
+  });
+}
+
 // Floating point: every rank gets the same bits (each element is combined once and then copied),
 // and slot sizes that are not a multiple of the element size or of the share count still work.
 TEST(HierarchicalAllreduce, FloatResultsAreTheSameBitsOnEveryRank) {

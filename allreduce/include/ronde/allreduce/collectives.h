@@ -58,10 +58,11 @@ struct CollectiveOptions {
   // Allreduces of at most this many bytes use recursive doubling (log2 n whole-buffer exchanges)
   // instead of the ring, except floating-point min/max. 0 disables. RONDE_SMALL_ALLREDUCE_BYTES.
   std::size_t small_allreduce_bytes = 64 * 1024;
-  // Host allreduces on several hosts with several ranks each: Hierarchical reduces within each
-  // host through shared memory and runs one ring per local rank across hosts on its share, so a
-  // host's link carries 2(H-1)/H of the buffer instead of the flat ring's 2(n-1)/n. Auto takes it
-  // for buffers above small_allreduce_bytes when every host runs the same number (>= 2) of ranks
+  // Host allreduces and allgathers on several hosts with several ranks each: Hierarchical reduces
+  // within each host through shared memory and runs one ring per local rank across hosts on its
+  // share, so a host's link carries 2(H-1)/H of the buffer instead of the flat ring's 2(n-1)/n
+  // (allgather: gathers across hosts per local rank, then shares within the host). Auto takes it
+  // for buffers (allgather: outputs) above small_allreduce_bytes when every host runs the same number (>= 2) of ranks
   // and there are >= 2 hosts; Hierarchical forces it (also on one host; an uneven layout is then
   // an error); Flat never. RONDE_HIERARCHY (auto, flat, hierarchical).
   Hierarchy hierarchy = Hierarchy::Auto;
@@ -135,9 +136,9 @@ class Collectives {
   const CollectiveOptions& options() const { return options_; }
 
  private:
-  // Whether a host allreduce of `bytes` takes the hierarchical path (the same answer on every
-  // rank: it depends only on options, topology and arguments the agreement check compares).
-  bool hierarchical_allreduce(std::size_t bytes) const;
+  // Whether a host allreduce or allgather of `bytes` takes the hierarchical path (the same answer
+  // on every rank: it depends only on options, topology and what the agreement check compares).
+  bool hierarchical_path(std::size_t bytes) const;
   void run_allreduce(const void* in, void* out, std::size_t count, DType dtype, ReduceOp op, bool hierarchical);
   // The hierarchical algorithms, set up on first use (a collective call); null when the shared
   // segment could not be made, which Auto then remembers (hierarchical_failed_) and Hierarchical
