@@ -288,12 +288,13 @@ cluster_ps() {
     "$CLUSTER_SH" exec h1 -- "$PS_BENCH" "$@" --server-hosts "$servers" --launcher "$CLUSTER_SH exec {host} --"
 }
 
-# cluster_two_by_two ALLREDUCE CSV RATES SIZE-ARGS...: allreduce at 2 hosts x 2 ranks, where ronde
-# takes the hierarchical path, against ronde's flat ring (RONDE_HIERARCHY=flat, impl ronde_flat),
-# MPI (default and ring) and Gloo; rows get case "<case>_2x2@RATE" and the host count (2).
+# cluster_two_by_two ALLREDUCE COLLECTIVES CSV RATES SIZE-ARGS...: allreduce and allgather at 2
+# hosts x 2 ranks, where ronde takes the hierarchical path, against ronde's flat ring
+# (RONDE_HIERARCHY=flat, impl ronde_flat), MPI (default; for allreduce also its ring) and Gloo;
+# rows get case "<case>_2x2@RATE" and the host count (2).
 cluster_two_by_two() {
-  local allreduce="$1" csv="$2" rates="$3" rate
-  shift 3
+  local allreduce="$1" collectives="$2" csv="$3" rates="$4" rate
+  shift 4
   local -a sizes=("$@")
   export RONDE_CLUSTER="bench2x2"
   "$CLUSTER_SH" down >/dev/null 2>&1 || true
@@ -311,6 +312,12 @@ cluster_two_by_two() {
     cluster_rows "$csv" "$relabel" -v rate="$rate" -v impl=mpi_ring -- \
       env RONDE_CLUSTER_QUIET=1 "$CLUSTER_SH" mpirun --mca coll_tuned_use_dynamic_rules 1 \
       --mca coll_tuned_allreduce_algorithm 4 "$allreduce" "${sizes[@]}" --min-bytes 1MiB --impls mpi --no-progress
+    cluster_rows "$csv" "$relabel" -v rate="$rate" -v impl="" -- \
+      env RONDE_CLUSTER_QUIET=1 "$CLUSTER_SH" mpirun "$collectives" "${sizes[@]}" --min-bytes 1MiB --no-progress \
+      --collectives allgather
+    cluster_rows "$csv" "$relabel" -v rate="$rate" -v impl=ronde_flat -- \
+      env RONDE_CLUSTER_QUIET=1 RONDE_HIERARCHY=flat "$CLUSTER_SH" mpirun "$collectives" "${sizes[@]}" --min-bytes 1MiB \
+      --no-progress --collectives allgather --impls ronde
   done
   "$CLUSTER_SH" down >/dev/null 2>&1 || true
   trap - EXIT
@@ -366,7 +373,7 @@ bench_cluster() {
     "$CLUSTER_SH" down >/dev/null 2>&1 || true
     trap - EXIT
   done
-  [[ " ${RONDE_BENCH_HOSTS:-$default_hosts} " == *" 2 "* ]] && cluster_two_by_two "$allreduce" "$csv" "${RONDE_BENCH_RATES:-$default_rates}" "${sizes[@]}"
+  [[ " ${RONDE_BENCH_HOSTS:-$default_hosts} " == *" 2 "* ]] && cluster_two_by_two "$allreduce" "$collectives" "$csv" "${RONDE_BENCH_RATES:-$default_rates}" "${sizes[@]}"
   /usr/bin/python3 "$ROOT/scripts/cluster_report.py" "$csv" | tee "$RESULTS/cluster.txt"
   PLOTS=""
   for rate in ${RONDE_BENCH_RATES:-$default_rates}; do

@@ -225,7 +225,7 @@ Collectives::Collectives(Context& context, CollectiveOptions options) : context_
 bool Collectives::hierarchical_path(std::size_t bytes) const {
   if (options_.hierarchy == Hierarchy::Flat || !layout_ || hierarchical_failed_ || context_.size() == 1) return false;
   if (options_.hierarchy == Hierarchy::Hierarchical) return true;
-  return layout_->hosts > 1 && layout_->ranks_per_host > 1 && bytes > options_.small_allreduce_bytes;
+  return layout_->ranks_per_host > 1 && bytes > options_.small_allreduce_bytes;
 }
 
 HierarchicalCollectives* Collectives::hierarchical_backend() {

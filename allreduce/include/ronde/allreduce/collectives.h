@@ -58,13 +58,14 @@ struct CollectiveOptions {
   // Allreduces of at most this many bytes use recursive doubling (log2 n whole-buffer exchanges)
   // instead of the ring, except floating-point min/max. 0 disables. RONDE_SMALL_ALLREDUCE_BYTES.
   std::size_t small_allreduce_bytes = 64 * 1024;
-  // Host allreduces and allgathers on several hosts with several ranks each: Hierarchical reduces
-  // within each host through shared memory and runs one ring per local rank across hosts on its
-  // share, so a host's link carries 2(H-1)/H of the buffer instead of the flat ring's 2(n-1)/n
-  // (allgather: gathers across hosts per local rank, then shares within the host). Auto takes it
-  // for buffers (allgather: outputs) above small_allreduce_bytes when every host runs the same number (>= 2) of ranks
-  // and there are >= 2 hosts; Hierarchical forces it (also on one host; an uneven layout is then
-  // an error); Flat never. RONDE_HIERARCHY (auto, flat, hierarchical).
+  // Host allreduces and allgathers with several ranks per host: Hierarchical reduces within each
+  // host through shared memory and runs one ring per local rank across hosts on its share, so a
+  // host's link carries 2(H-1)/H of the buffer instead of the flat ring's 2(n-1)/n (allgather:
+  // gathers across hosts per local rank, then shares within the host); on one host it is the
+  // shared-memory steps alone. Auto takes it for buffers (allgather: outputs) above
+  // small_allreduce_bytes when every host runs the same number (>= 2) of ranks; Hierarchical
+  // forces it for every size (an uneven layout is then an error); Flat never.
+  // RONDE_HIERARCHY (auto, flat, hierarchical).
   Hierarchy hierarchy = Hierarchy::Auto;
   // Staging unit of the hierarchical algorithms: each rank's slot in its host's shared-memory
   // segment, which holds 2 x (ranks on the host) slots. RONDE_SHARED_SLOT_BYTES.
