@@ -4,12 +4,15 @@
 // algorithm that would hang or mix unrelated data.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "ronde/core/dtype.h"
 #include "ronde/core/error.h"
+#include "ronde/core/reduce_op.h"
 #include "ronde/core/topology.h"
 #include "ronde/core/transport.h"
 
@@ -29,13 +32,35 @@ struct CallSignature {
 
 std::string describe(const CallSignature& call);
 
-// Exchanges `mine` with every rank (one small allreduce). `local_problem` is this rank's own
-// argument error, if any: it travels as a flag so that every rank stops together. Then:
+// A small allreduce that travels in the agreement check's own messages, so that a small call
+// costs one exchange instead of two: out = op over ranks of prescale * in (Average divided by n),
+// written only once every rank is known to agree. `in` may equal `out`. Only for ops whose
+// recursive-doubling result is the same bits on every rank (not floating-point min/max).
+struct FoldedAllreduce {
+  // The most data a folded call may carry. Every rank posts its receives for this much (plus the
+  // table), so no message is ever larger than the receive that meets it, whatever the ranks call.
+  static constexpr std::size_t kMaxBytes = 64 * 1024;
+
+  const void* in;
+  void* out;
+  std::size_t count;
+  DType dtype;
+  ReduceOp op;
+  double prescale = 1.0;
+};
+
+// Exchanges `mine` with every rank by recursive doubling: log2 n steps of one message each, the
+// table of calls followed by `folded`'s partial result when there is one. `local_problem` is this
+// rank's own argument error, if any: it travels as a flag so that every rank stops together. Then:
 //  - this rank had a problem: throws it;
 //  - another rank had one: throws Error(Mismatch) naming those ranks;
-//  - the calls differ: throws Error(Mismatch) naming `operation` and every rank's call.
-// `topology` names the ranks' hosts in those messages.
+//  - the calls differ: throws Error(Mismatch) naming `operation` and every rank's call;
+//  - the calls agree but some ranks folded their data and others did not (different
+//    RONDE_SMALL_ALLREDUCE_BYTES): throws Error(Mismatch) saying so;
+//  - otherwise `folded`, if given, holds the result in `out`.
+// On every error `folded->out` is untouched. `topology` names the ranks' hosts in those messages.
 void verify_agreement(Transport& transport, const Topology& topology, const CallSignature& mine, const char* operation,
-                      const std::optional<Error>& local_problem, std::vector<std::byte>& scratch);
+                      const std::optional<Error>& local_problem, std::vector<std::byte>& scratch,
+                      const FoldedAllreduce* folded = nullptr);
 
 }  // namespace ronde

@@ -261,12 +261,19 @@ void Collectives::allreduce(const Tensor& input, const Tensor& output, ReduceOp 
     }
   });
   const bool hierarchical = !input.device().is_cuda() && hierarchical_path(input.nbytes());
-  agree(context_, options_, scratch_,
-        {CollectiveKind::Allreduce, input.numel(), static_cast<std::int64_t>(input.dtype()), static_cast<std::int64_t>(op),
-         hierarchical ? 1 : 0, on_cuda(input)},
-        "allreduce", problem);
-  if (input.device().is_cuda()) return device_backend(input.device()).allreduce(input, output, op, scale);
+  const CallSignature call{CollectiveKind::Allreduce, input.numel(), static_cast<std::int64_t>(input.dtype()),
+                           static_cast<std::int64_t>(op), hierarchical ? 1 : 0, on_cuda(input)};
   const auto count = static_cast<std::size_t>(input.numel());
+  if (!problem && small_path(input, op, hierarchical) && input.nbytes() <= FoldedAllreduce::kMaxBytes &&
+      options_.verify_arguments && context_.size() > 1) {
+    // The data travels in the agreement check's own messages: one exchange for the whole call.
+    const FoldedAllreduce folded{input.data(), output.data(), count, input.dtype(), op, scale.prescale};
+    verify_agreement(context_.transport(), context_.topology(), call, "allreduce", problem, scratch_, &folded);
+    if (scale.postscale != 1.0) scale_elements(output.dtype(), output.data(), count, scale.postscale);
+    return;
+  }
+  agree(context_, options_, scratch_, call, "allreduce", problem);
+  if (input.device().is_cuda()) return device_backend(input.device()).allreduce(input, output, op, scale);
   const void* source = input.data();
   if (scale.prescale != 1.0) {  // scale a copy in the output, then reduce in place
     if (output.data() != input.data() && input.nbytes()) std::memcpy(output.data(), input.data(), input.nbytes());
@@ -277,8 +284,14 @@ void Collectives::allreduce(const Tensor& input, const Tensor& output, ReduceOp 
   if (scale.postscale != 1.0) scale_elements(output.dtype(), output.data(), count, scale.postscale);
 }
 
-// Small buffers: log2(n) whole-buffer exchanges beat the ring's 2(n-1) steps. Large: the ring,
-// or the hierarchical algorithm when chosen.
+// Small host buffers: log2(n) whole-buffer exchanges beat the ring's 2(n-1) steps.
+bool Collectives::small_path(const Tensor& input, ReduceOp op, bool hierarchical) const {
+  return !hierarchical && !input.device().is_cuda() && input.nbytes() <= options_.small_allreduce_bytes &&
+         recursive_doubling_is_exact(input.dtype(), op);
+}
+
+// Small buffers (when the agreement check is off): recursive doubling. Large: the ring, or the
+// hierarchical algorithm when chosen.
 void Collectives::run_allreduce(const void* in, void* out, std::size_t count, DType dtype, ReduceOp op,
                                 bool hierarchical) {
   if (hierarchical) {

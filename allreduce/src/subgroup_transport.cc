@@ -24,4 +24,9 @@ std::unique_ptr<Transfer> SubgroupTransport::recv(int peer, void* data, std::siz
   return parent_.recv(members_.at(static_cast<std::size_t>(peer)), data, bytes, tag);
 }
 
+std::unique_ptr<Transfer> SubgroupTransport::recv_up_to(int peer, void* data, std::size_t capacity, Tag tag,
+                                                        std::size_t& received) {
+  return parent_.recv_up_to(members_.at(static_cast<std::size_t>(peer)), data, capacity, tag, received);
+}
+
 }  // namespace ronde

@@ -19,6 +19,8 @@ class SubgroupTransport final : public Transport {
   int size() const override { return static_cast<int>(members_.size()); }
   std::unique_ptr<Transfer> send(int peer, const void* data, std::size_t bytes, Tag tag) override;
   std::unique_ptr<Transfer> recv(int peer, void* data, std::size_t bytes, Tag tag) override;
+  std::unique_ptr<Transfer> recv_up_to(int peer, void* data, std::size_t capacity, Tag tag,
+                                       std::size_t& received) override;
 
  private:
   Transport& parent_;

@@ -23,6 +23,7 @@ class SingleRankTransport final : public Transport {
   int size() const override { return 1; }
   std::unique_ptr<Transfer> send(int peer, const void*, std::size_t, Tag) override { return no_peer(peer); }
   std::unique_ptr<Transfer> recv(int peer, void*, std::size_t, Tag) override { return no_peer(peer); }
+  std::unique_ptr<Transfer> recv_up_to(int peer, void*, std::size_t, Tag, std::size_t&) override { return no_peer(peer); }
 
  private:
   [[noreturn]] static std::unique_ptr<Transfer> no_peer(int peer) {

@@ -45,8 +45,10 @@ std::string tag_name(Tag tag) {
 class MpiTransfer final : public Transfer {
  public:
   enum class Direction { Send, Recv };
-  MpiTransfer(Direction direction, int rank, int peer, Tag tag, std::size_t bytes, const PeerWatch* watch)
-      : direction_(direction), rank_(rank), peer_(peer), tag_(tag), bytes_(bytes), watch_(watch) {}
+  // `received`: a receive of up to `bytes` (one piece) that reports the size that arrived there.
+  MpiTransfer(Direction direction, int rank, int peer, Tag tag, std::size_t bytes, const PeerWatch* watch,
+              std::size_t* received = nullptr)
+      : direction_(direction), rank_(rank), peer_(peer), tag_(tag), bytes_(bytes), watch_(watch), received_(received) {}
 
   // Abandoned on an error path: waiting could hang on a peer that will never send, so cancel
   // receives and release sends (MPI finishes a released send by itself).
@@ -137,7 +139,8 @@ class MpiTransfer final : public Transfer {
       for (std::size_t i = 0; i < statuses.size(); ++i) {
         int received = 0;
         MPI_Get_count(&statuses[i], MPI_BYTE, &received);
-        if (static_cast<std::size_t>(received) != pieces_[i]) mismatch(static_cast<std::size_t>(received));
+        if (received_) *received_ = static_cast<std::size_t>(received);
+        else if (static_cast<std::size_t>(received) != pieces_[i]) mismatch(static_cast<std::size_t>(received));
       }
     }
   }
@@ -171,6 +174,7 @@ class MpiTransfer final : public Transfer {
   std::vector<MPI_Request> requests_;
   std::vector<std::size_t> pieces_;
   const PeerWatch* watch_;
+  std::size_t* received_;
   bool done_ = false;
 };
 
@@ -209,6 +213,18 @@ std::unique_ptr<Transfer> MpiTransport::send(int peer, const void* data, std::si
 std::unique_ptr<Transfer> MpiTransport::recv(int peer, void* data, std::size_t bytes, Tag tag) {
   check_peer(peer, "recv");
   auto transfer = std::make_unique<MpiTransfer>(MpiTransfer::Direction::Recv, rank_, peer, tag, bytes, watch_.get());
+  transfer->post(static_cast<char*>(data), comm_);
+  return transfer;
+}
+
+std::unique_ptr<Transfer> MpiTransport::recv_up_to(int peer, void* data, std::size_t capacity, Tag tag,
+                                                   std::size_t& received) {
+  check_peer(peer, "recv");
+  if (capacity > kMaxPieceBytes) {
+    throw Error(ErrorCode::InvalidArgument, "recv_up_to: a capacity of " + std::to_string(capacity) + " bytes is over 1 GiB");
+  }
+  auto transfer = std::make_unique<MpiTransfer>(MpiTransfer::Direction::Recv, rank_, peer, tag, capacity, watch_.get(),
+                                                &received);
   transfer->post(static_cast<char*>(data), comm_);
   return transfer;
 }

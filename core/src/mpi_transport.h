@@ -28,6 +28,8 @@ class MpiTransport final : public Transport {
   int size() const override { return size_; }
   std::unique_ptr<Transfer> send(int peer, const void* data, std::size_t bytes, Tag tag) override;
   std::unique_ptr<Transfer> recv(int peer, void* data, std::size_t bytes, Tag tag) override;
+  std::unique_ptr<Transfer> recv_up_to(int peer, void* data, std::size_t capacity, Tag tag,
+                                       std::size_t& received) override;
 
  private:
   void check_peer(int peer, const char* what) const;

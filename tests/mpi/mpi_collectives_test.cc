@@ -282,6 +282,53 @@ TEST(MpiErrors, DisagreementsAreReportedOnEveryRankNotHung) {
   }, who(0) + ": barrier; " + who(1) + ": allreduce");
 }
 
+// A small allreduce travels inside the agreement check's messages: a disagreement found there
+// leaves every rank's tensor as it was, also when one rank's call is large (the ring's path) or
+// its message is larger than the transport's eager limit.
+TEST(MpiErrors, SmallAllreduceDisagreementsLeaveTheTensorsUntouched) {
+  if (size() < 2) GTEST_SKIP() << "needs at least 2 ranks";
+  const char* hierarchy = std::getenv("RONDE_HIERARCHY");
+  const std::string path = hierarchy && std::string(hierarchy) == "hierarchical" ? ", hierarchical" : "";
+  std::vector<float> values(rank() == 1 ? 9 : 8, 2.0f);
+  expect_mismatch_everywhere([&](auto& c) { c.allreduce(ronde::Tensor::of(values), ronde::ReduceOp::Sum); },
+                             who(0) + ": allreduce of 8 f32 (sum" + path + ")");
+  EXPECT_EQ(values, std::vector<float>(rank() == 1 ? 9 : 8, 2.0f));
+  std::vector<float> mixed(rank() == 1 ? (1 << 20) : 8, 3.0f);
+  expect_mismatch_everywhere([&](auto& c) { c.allreduce(ronde::Tensor::of(mixed), ronde::ReduceOp::Sum); },
+                             who(1) + ": allreduce of 1048576 f32 (sum");
+  EXPECT_EQ(mixed, std::vector<float>(rank() == 1 ? (1 << 20) : 8, 3.0f));
+  std::vector<float> near_limit(rank() == 0 ? 16384 : 8, 4.0f);  // 64 KiB: the largest folded call
+  expect_mismatch_everywhere([&](auto& c) { c.allreduce(ronde::Tensor::of(near_limit), ronde::ReduceOp::Sum); },
+                             who(0) + ": allreduce of 16384 f32 (sum" + path + ")");
+  EXPECT_EQ(near_limit, std::vector<float>(rank() == 0 ? 16384 : 8, 4.0f));
+  std::vector<float> other_kind(8, 5.0f);
+  expect_mismatch_everywhere([&](auto& c) {
+    if (rank() == 0) c.broadcast(ronde::Tensor::of(other_kind), 0);
+    else c.allreduce(ronde::Tensor::of(other_kind), ronde::ReduceOp::Sum);
+  }, who(0) + ": broadcast of 8 f32 from root 0");
+  EXPECT_EQ(other_kind, std::vector<float>(8, 5.0f));
+}
+
+TEST(MpiErrors, DifferentSmallAllreduceThresholdsAreAMismatchNotAHang) {
+  if (size() < 2) GTEST_SKIP() << "needs at least 2 ranks";
+  const char* hierarchy = std::getenv("RONDE_HIERARCHY");
+  if (hierarchy && std::string(hierarchy) == "hierarchical") GTEST_SKIP() << "every size is hierarchical here";
+  ronde::CollectiveOptions options = ronde::CollectiveOptions::from_env();
+  options.small_allreduce_bytes = rank() == 0 ? 0u : 65536u;
+  options.hierarchy = ronde::Hierarchy::Flat;  // above the threshold Auto would go hierarchical on rank 0
+  ronde::Collectives collectives(context(), options);
+  std::vector<float> values(8, 1.0f);
+  try {
+    collectives.allreduce(ronde::Tensor::of(values), ronde::ReduceOp::Sum);
+    ADD_FAILURE() << "rank " << rank() << ": the disagreement went unnoticed";
+  } catch (const ronde::Error& error) {
+    EXPECT_EQ(error.code(), ronde::ErrorCode::Mismatch) << error.what();
+    EXPECT_NE(std::string(error.what()).find("RONDE_SMALL_ALLREDUCE_BYTES"), std::string::npos) << error.what();
+  }
+  EXPECT_EQ(values, std::vector<float>(8, 1.0f));
+  collectives.barrier();
+}
+
 TEST(MpiErrors, InvalidArgumentsOnOneRankStopEveryRank) {
   if (size() < 2) GTEST_SKIP() << "needs at least 2 ranks";
   ronde::Collectives collectives(context());

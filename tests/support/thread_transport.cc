@@ -17,13 +17,14 @@ class CompletedTransfer final : public Transfer {
 
 class ThreadReceive final : public Transfer {
  public:
-  ThreadReceive(ThreadFabric& fabric, int from, int to, Tag tag, void* data, std::size_t bytes)
-      : fabric_(fabric), from_(from), to_(to), tag_(tag), data_(data), bytes_(bytes) {}
+  ThreadReceive(ThreadFabric& fabric, int from, int to, Tag tag, void* data, std::size_t bytes,
+                std::size_t* received = nullptr)
+      : fabric_(fabric), from_(from), to_(to), tag_(tag), data_(data), bytes_(bytes), received_(received) {}
   void wait() override {
-    if (!done_) done_ = fabric_.take(from_, to_, tag_, data_, bytes_, true);
+    if (!done_) done_ = fabric_.take(from_, to_, tag_, data_, bytes_, true, received_);
   }
   bool test() override {
-    if (!done_) done_ = fabric_.take(from_, to_, tag_, data_, bytes_, false);
+    if (!done_) done_ = fabric_.take(from_, to_, tag_, data_, bytes_, false, received_);
     return done_;
   }
 
@@ -33,6 +34,7 @@ class ThreadReceive final : public Transfer {
   Tag tag_;
   void* data_;
   std::size_t bytes_;
+  std::size_t* received_;
   bool done_ = false;
 };
 
@@ -48,7 +50,7 @@ void ThreadFabric::deliver(int from, int to, Tag tag, const void* data, std::siz
   arrived_.notify_all();
 }
 
-bool ThreadFabric::take(int from, int to, Tag tag, void* data, std::size_t bytes, bool block) {
+bool ThreadFabric::take(int from, int to, Tag tag, void* data, std::size_t bytes, bool block, std::size_t* received) {
   std::unique_lock<std::mutex> lock(mutex_);
   auto& mailbox = mailboxes_[{from, to, static_cast<int>(tag)}];
   if (block) arrived_.wait(lock, [&] { return !mailbox.empty(); });
@@ -56,7 +58,10 @@ bool ThreadFabric::take(int from, int to, Tag tag, void* data, std::size_t bytes
   std::vector<std::byte> message = std::move(mailbox.front());
   mailbox.pop_front();
   lock.unlock();
-  if (message.size() != bytes) {
+  if (received && message.size() <= bytes) {
+    *received = message.size();
+    bytes = message.size();
+  } else if (message.size() != bytes) {
     throw Error(ErrorCode::Mismatch, "rank " + std::to_string(to) + " expected " + std::to_string(bytes) +
                                          " bytes from rank " + std::to_string(from) + " but " +
                                          std::to_string(message.size()) + " arrived");
@@ -80,6 +85,12 @@ std::unique_ptr<Transfer> ThreadTransport::send(int peer, const void* data, std:
 std::unique_ptr<Transfer> ThreadTransport::recv(int peer, void* data, std::size_t bytes, Tag tag) {
   check_peer(peer);
   return std::make_unique<ThreadReceive>(*fabric_, peer, rank_, tag, data, bytes);
+}
+
+std::unique_ptr<Transfer> ThreadTransport::recv_up_to(int peer, void* data, std::size_t capacity, Tag tag,
+                                                      std::size_t& received) {
+  check_peer(peer);
+  return std::make_unique<ThreadReceive>(*fabric_, peer, rank_, tag, data, capacity, &received);
 }
 
 }  // namespace ronde::testing

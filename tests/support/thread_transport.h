@@ -25,7 +25,9 @@ class ThreadFabric {
 
   void deliver(int from, int to, Tag tag, const void* data, std::size_t bytes);
   // Takes the oldest message on the link into `data`; false if none has arrived (when !block).
-  bool take(int from, int to, Tag tag, void* data, std::size_t bytes, bool block);
+  // `received` null: the message must be exactly `bytes` long; otherwise at most `bytes`, and its
+  // size is stored there.
+  bool take(int from, int to, Tag tag, void* data, std::size_t bytes, bool block, std::size_t* received = nullptr);
 
  private:
   using Link = std::tuple<int, int, int>;
@@ -42,6 +44,8 @@ class ThreadTransport final : public Transport {
   int size() const override { return fabric_->size(); }
   std::unique_ptr<Transfer> send(int peer, const void* data, std::size_t bytes, Tag tag) override;
   std::unique_ptr<Transfer> recv(int peer, void* data, std::size_t bytes, Tag tag) override;
+  std::unique_ptr<Transfer> recv_up_to(int peer, void* data, std::size_t capacity, Tag tag,
+                                       std::size_t& received) override;
 
  private:
   void check_peer(int peer) const;

@@ -161,4 +161,32 @@ TEST(CollectiveArguments, NewCollectivesNameTheirArguments) {
   });
 }
 
+// Small allreduces travel inside the agreement check's messages. Whichever rank disagrees (a
+// different count, a large call, another collective), at every rank count every rank gets
+// Error(Mismatch) and no tensor changes; the group is usable afterwards.
+TEST(FoldedAgreement, ADisagreementOnAnyRankStopsEveryRankAndTouchesNothing) {
+  for (int ranks = 2; ranks <= 8; ++ranks) {
+    for (int odd = 0; odd < ranks; odd += std::max(1, ranks / 3)) {
+      for (int variant = 0; variant < 3; ++variant) {
+        run_ranks(ranks, [&](Context& context) {
+          Collectives collectives(context);
+          const bool me = context.rank() == odd;
+          // variant 0: 9 elements instead of 8; 1: a 20000-element (ring) call; 2: a broadcast.
+          std::vector<std::int64_t> data(me && variant == 0 ? 9 : me && variant == 1 ? 20000 : 8, 7);
+          const std::vector<std::int64_t> before = data;
+          const ronde::Error error = ronde::testing::error_from([&] {
+            if (me && variant == 2) collectives.broadcast(Tensor::of(data), 0);
+            else collectives.allreduce(Tensor::of(data), ReduceOp::Sum);
+          });
+          EXPECT_EQ(error.code(), ronde::ErrorCode::Mismatch) << error.what();
+          EXPECT_EQ(data, before) << "rank " << context.rank();
+          std::vector<std::int64_t> after(5, context.rank());
+          collectives.allreduce(Tensor::of(after), ReduceOp::Sum);
+          EXPECT_EQ(after, std::vector<std::int64_t>(5, ranks * (ranks - 1) / 2));
+        });
+      }
+    }
+  }
+}
+
 }  // namespace

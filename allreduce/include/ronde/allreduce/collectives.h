@@ -53,7 +53,8 @@ struct CollectiveOptions {
   std::size_t copy_segment_bytes = 4 * 1024 * 1024;
   // Before each call, exchange what every rank asked for (operation, element count, dtype, op or
   // root) so that disagreeing ranks all get an Error(Mismatch) listing each rank's call instead of
-  // a hang or garbage. Costs one small-message ring per call. RONDE_VERIFY_ARGUMENTS.
+  // a hang or garbage. Costs one small-message exchange per call; small allreduces travel inside
+  // it, so they cost nothing extra. RONDE_VERIFY_ARGUMENTS.
   bool verify_arguments = true;
   // Allreduces of at most this many bytes use recursive doubling (log2 n whole-buffer exchanges)
   // instead of the ring, except floating-point min/max. 0 disables. RONDE_SMALL_ALLREDUCE_BYTES.
@@ -140,6 +141,9 @@ class Collectives {
   // Whether a host allreduce or allgather of `bytes` takes the hierarchical path (the same answer
   // on every rank: it depends only on options, topology and what the agreement check compares).
   bool hierarchical_path(std::size_t bytes) const;
+  // Whether an allreduce takes recursive doubling (small host buffers), folded into the agreement
+  // check when that is on.
+  bool small_path(const Tensor& input, ReduceOp op, bool hierarchical) const;
   void run_allreduce(const void* in, void* out, std::size_t count, DType dtype, ReduceOp op, bool hierarchical);
   // The hierarchical algorithms, set up on first use (a collective call); null when the shared
   // segment could not be made, which Auto then remembers (hierarchical_failed_) and Hierarchical

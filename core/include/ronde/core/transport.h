@@ -5,7 +5,9 @@
 //    unmodified until the Transfer completes.
 //  - Messages from one rank to another with the same tag are received in the order they were
 //    sent. A recv must name exactly the byte count that was sent; a different count is an
-//    Error(Mismatch) naming both ranks and both sizes.
+//    Error(Mismatch) naming both ranks and both sizes, and the message is consumed. recv_up_to
+//    takes any message of at most its capacity and reports its size; a larger one is an
+//    Error(Mismatch) (consumed).
 //  - Progress is guaranteed while any Transfer of this transport is being waited on, so a ring in
 //    which every rank posts its receives before waiting cannot deadlock.
 //  - Destroying an unfinished Transfer abandons it (used on error paths only): a receive is
@@ -48,6 +50,10 @@ class Transport {
   virtual int size() const = 0;
   virtual std::unique_ptr<Transfer> send(int peer, const void* data, std::size_t bytes, Tag tag) = 0;
   virtual std::unique_ptr<Transfer> recv(int peer, void* data, std::size_t bytes, Tag tag) = 0;
+  // Receives the next message from `peer` on `tag`, of at most `capacity` bytes (at most 1 GiB),
+  // into `data`; `received` holds its size once the transfer completes and must outlive it.
+  virtual std::unique_ptr<Transfer> recv_up_to(int peer, void* data, std::size_t capacity, Tag tag,
+                                                std::size_t& received) = 0;
 };
 
 }  // namespace ronde
