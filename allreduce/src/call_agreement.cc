@@ -191,8 +191,11 @@ void verify_agreement(Transport& transport, const Topology& topology, const Call
   if (data_bytes > FoldedAllreduce::kMaxBytes) {
     throw Error(ErrorCode::Internal, "agreement check: a folded allreduce of " + std::to_string(data_bytes) + " bytes");
   }
-  if (scratch.size() < 2 * table_bytes + FoldedAllreduce::kMaxBytes + data_bytes) {
-    scratch.resize(2 * table_bytes + FoldedAllreduce::kMaxBytes + data_bytes);
+  // The incoming half starts on a 64-byte boundary: its table is read as int64 and its data as
+  // elements, whatever odd size this rank's data has.
+  const std::size_t incoming_at = (bytes + 63) / 64 * 64;
+  if (scratch.size() < incoming_at + table_bytes + FoldedAllreduce::kMaxBytes) {
+    scratch.resize(incoming_at + table_bytes + FoldedAllreduce::kMaxBytes);
   }
   std::byte* message = scratch.data();
   std::memset(message, 0, table_bytes);
@@ -203,7 +206,7 @@ void verify_agreement(Transport& transport, const Topology& topology, const Call
     if (folded->prescale != 1.0) scale_elements(folded->dtype, message + table_bytes, folded->count, folded->prescale);
   }
 
-  FoldedExchange exchange(transport, message, message + bytes, table_bytes, folded);
+  FoldedExchange exchange(transport, message, message + incoming_at, table_bytes, folded);
   exchange.run();
   std::vector<std::int64_t> table(n * kFields);
   std::memcpy(table.data(), message, table_bytes);
