@@ -99,6 +99,17 @@ RingOptions broadcast_options(const CollectiveOptions& options, std::size_t byte
   return broadcast;
 }
 
+// network_segment_bytes, 0 resolved from the transport's eager limit between hosts: below it by
+// room for the transport's headers, in whole pages, at most 1 MiB (larger ones stop pipelining).
+// A limit the transport does not report, or one too small to carry a useful segment, gives
+// 60 KiB: below Open MPI's default of 64 KiB.
+std::size_t resolve_network_segment(const CollectiveOptions& options, std::size_t eager_limit) {
+  if (options.network_segment_bytes) return options.network_segment_bytes;
+  constexpr std::size_t kPage = 4096, kHeaderRoom = kPage, kSmallest = 16 * 1024, kLargest = 1024 * 1024;
+  if (eager_limit < kSmallest + kHeaderRoom) return 60 * 1024;
+  return std::min(kLargest, (eager_limit - kHeaderRoom) / kPage * kPage);
+}
+
 // Recursive doubling needs every combination to give the same bits whichever partner computes
 // it. Sum and product are commutative; floating min/max are not bitwise (-0 vs +0, NaN), so they
 // always take the ring, which computes each result once.
@@ -168,6 +179,8 @@ CollectiveOptions CollectiveOptions::from_env(const Environment& env) {
   options.verify_arguments = env.get_bool("RONDE_VERIFY_ARGUMENTS", options.verify_arguments);
   options.small_allreduce_bytes = env.get_bytes("RONDE_SMALL_ALLREDUCE_BYTES", options.small_allreduce_bytes);
   options.copy_segment_bytes = env.get_bytes("RONDE_COPY_SEGMENT_BYTES", options.copy_segment_bytes);
+  options.network_segment_bytes = env.get_bytes("RONDE_NETWORK_SEGMENT_BYTES", options.network_segment_bytes);
+  options.network_in_flight_bytes = env.get_bytes("RONDE_NETWORK_IN_FLIGHT_BYTES", options.network_in_flight_bytes);
   if (auto hierarchy = env.get("RONDE_HIERARCHY")) {
     if (*hierarchy == "auto") options.hierarchy = Hierarchy::Auto;
     else if (*hierarchy == "flat") options.hierarchy = Hierarchy::Flat;
@@ -216,6 +229,7 @@ Collectives::Collectives(Context& context, CollectiveOptions options) : context_
   if (options_.pipeline_depth < 2) throw Error(ErrorCode::InvalidArgument, "CollectiveOptions::pipeline_depth < 2");
   if (options_.send_window < 0) throw Error(ErrorCode::InvalidArgument, "CollectiveOptions::send_window < 0");
   if (auto layout = HostLayout::of(context_.topology(), layout_problem_)) layout_ = std::make_unique<HostLayout>(*layout);
+  across_hosts_ = context_.topology().cross_size > 1;
   if (options_.hierarchy == Hierarchy::Hierarchical && !layout_) {
     throw Error(ErrorCode::InvalidArgument, "hierarchical collectives were asked for (RONDE_HIERARCHY=hierarchical) "
                                             "but " + layout_problem_);
@@ -226,6 +240,20 @@ bool Collectives::hierarchical_path(std::size_t bytes) const {
   if (options_.hierarchy == Hierarchy::Flat || !layout_ || hierarchical_failed_ || context_.size() == 1) return false;
   if (options_.hierarchy == Hierarchy::Hierarchical) return true;
   return layout_->ranks_per_host > 1 && bytes > options_.small_allreduce_bytes;
+}
+
+RingOptions Collectives::network_ring() {
+  if (!network_segment_bytes_) {
+    network_segment_bytes_ = resolve_network_segment(options_, context_.transport().eager_limit_between_hosts());
+  }
+  constexpr std::size_t kMostReceivesAhead = 4096;
+  const std::size_t wanted = (options_.network_in_flight_bytes + network_segment_bytes_ - 1) / network_segment_bytes_;
+  const int depth = std::max(options_.pipeline_depth, static_cast<int>(std::min(wanted, kMostReceivesAhead)));
+  return {network_segment_bytes_, depth, options_.send_window};
+}
+
+RingOptions Collectives::group_ring(const RingOptions& on_one_host) {
+  return across_hosts_ ? network_ring() : on_one_host;
 }
 
 HierarchicalCollectives* Collectives::hierarchical_backend() {
@@ -296,13 +324,13 @@ void Collectives::run_allreduce(const void* in, void* out, std::size_t count, DT
                                 bool hierarchical) {
   if (hierarchical) {
     if (HierarchicalCollectives* backend = hierarchical_backend()) {
-      return backend->allreduce(in, out, count, dtype, op, ring_options(options_), scratch_);
+      return backend->allreduce(in, out, count, dtype, op, network_ring(), scratch_);
     }
   }
   if (count * dtype_size(dtype) <= options_.small_allreduce_bytes && recursive_doubling_is_exact(dtype, op)) {
     recursive_doubling_allreduce(context_.transport(), in, out, count, dtype, op, scratch_);
   } else {
-    ring_allreduce(context_.transport(), in, out, count, dtype, op, ring_options(options_), scratch_);
+    ring_allreduce(context_.transport(), in, out, count, dtype, op, group_ring(ring_options(options_)), scratch_);
   }
 }
 
@@ -318,7 +346,7 @@ void Collectives::broadcast(const Tensor& tensor, int root) {
         "broadcast", problem);
   if (tensor.device().is_cuda()) return device_backend(tensor.device()).broadcast(tensor, root);
   pipelined_broadcast(context_.transport(), tensor.data(), tensor.nbytes(), root,
-                      broadcast_options(options_, tensor.nbytes(), context_.size()));
+                      group_ring(broadcast_options(options_, tensor.nbytes(), context_.size())));
 }
 
 void Collectives::barrier() {
@@ -359,12 +387,12 @@ std::vector<std::int64_t> Collectives::allgather(const Tensor& input, const Allo
   }
   if (hierarchical) {
     if (HierarchicalCollectives* backend = hierarchical_backend()) {
-      backend->allgather(input.data(), output.data(), bytes_of, copy_options(options_), work_);
+      backend->allgather(input.data(), output.data(), bytes_of, network_ring(), work_);
       return first_dims;
     }
   }
   ring_allgather(context_.transport(), input.data(), output.data(), Partition::from_sizes(bytes_of), DType::U8,
-                 copy_options(options_));
+                 group_ring(copy_options(options_)));
   return first_dims;
 }
 
@@ -407,8 +435,8 @@ void Collectives::reducescatter(const Tensor& input, const Tensor& output, Reduc
   const Partition chunks = Partition::from_sizes(scaled(rows_of, row_elements(input)));
   const std::size_t element = dtype_size(input.dtype());
   if (work_.size() < input.nbytes()) work_.resize(input.nbytes());
-  ring_reduce_scatter(context_.transport(), input.data(), work_.data(), chunks, input.dtype(), op, ring_options(options_),
-                      scratch_);
+  ring_reduce_scatter(context_.transport(), input.data(), work_.data(), chunks, input.dtype(), op,
+                      group_ring(ring_options(options_)), scratch_);
   if (output.nbytes()) std::memcpy(output.data(), work_.data() + chunks.begin(rank) * element, output.nbytes());
 }
 

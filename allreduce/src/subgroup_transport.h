@@ -21,6 +21,7 @@ class SubgroupTransport final : public Transport {
   std::unique_ptr<Transfer> recv(int peer, void* data, std::size_t bytes, Tag tag) override;
   std::unique_ptr<Transfer> recv_up_to(int peer, void* data, std::size_t capacity, Tag tag,
                                        std::size_t& received) override;
+  std::size_t eager_limit_between_hosts() const override { return parent_.eager_limit_between_hosts(); }
 
  private:
   Transport& parent_;

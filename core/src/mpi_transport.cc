@@ -20,6 +20,43 @@ constexpr int kSpinPolls = 2000;
 // Polls (each yielding the core) a wait makes after its peer said goodbye, before it gives up.
 constexpr int kLastLookPolls = 1000;
 
+// Reads an unsigned integer control variable of this process's MPI by name (MPI_T); 0 when the
+// MPI has no such variable (another implementation, or a transport component not loaded).
+std::size_t read_mpi_control_variable(const char* name) {
+  int provided = 0;
+  if (MPI_T_init_thread(MPI_THREAD_SINGLE, &provided) != MPI_SUCCESS) return 0;
+  std::size_t value = 0;
+  int index = 0;
+  if (MPI_T_cvar_get_index(name, &index) == MPI_SUCCESS) {
+    char variable[256];
+    char description[1];
+    int name_length = sizeof variable, description_length = sizeof description, verbosity = 0, binding = 0, scope = 0;
+    MPI_Datatype type = MPI_DATATYPE_NULL;
+    MPI_T_enum enumtype;
+    MPI_T_cvar_handle handle;
+    int count = 0;
+    if (MPI_T_cvar_get_info(index, variable, &name_length, &verbosity, &type, &enumtype, description,
+                            &description_length, &binding, &scope) == MPI_SUCCESS &&
+        MPI_T_cvar_handle_alloc(index, nullptr, &handle, &count) == MPI_SUCCESS) {
+      if (count == 1) {
+        if (type == MPI_UNSIGNED_LONG) {
+          unsigned long read = 0;
+          if (MPI_T_cvar_read(handle, &read) == MPI_SUCCESS) value = read;
+        } else if (type == MPI_UNSIGNED) {
+          unsigned read = 0;
+          if (MPI_T_cvar_read(handle, &read) == MPI_SUCCESS) value = read;
+        } else if (type == MPI_INT) {
+          int read = 0;
+          if (MPI_T_cvar_read(handle, &read) == MPI_SUCCESS && read > 0) value = static_cast<std::size_t>(read);
+        }
+      }
+      MPI_T_cvar_handle_free(&handle);
+    }
+  }
+  MPI_T_finalize();
+  return value;
+}
+
 std::string mpi_error_text(int code) {
   char text[MPI_MAX_ERROR_STRING];
   int length = 0;
@@ -185,6 +222,7 @@ MpiTransport::MpiTransport(MPI_Comm comm, std::shared_ptr<const PeerWatch> watch
   MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
   MPI_Comm_rank(comm_, &rank_);
   MPI_Comm_size(comm_, &size_);
+  eager_limit_between_hosts_ = read_mpi_control_variable("btl_tcp_eager_limit");
 }
 
 MpiTransport::~MpiTransport() {

@@ -30,6 +30,8 @@ class MpiTransport final : public Transport {
   std::unique_ptr<Transfer> recv(int peer, void* data, std::size_t bytes, Tag tag) override;
   std::unique_ptr<Transfer> recv_up_to(int peer, void* data, std::size_t capacity, Tag tag,
                                        std::size_t& received) override;
+  // Open MPI's btl_tcp_eager_limit as this process's MPI reports it (MPI_T), read once.
+  std::size_t eager_limit_between_hosts() const override { return eager_limit_between_hosts_; }
 
  private:
   void check_peer(int peer, const char* what) const;
@@ -37,6 +39,7 @@ class MpiTransport final : public Transport {
   MPI_Comm comm_ = MPI_COMM_NULL;
   int rank_ = 0;
   int size_ = 1;
+  std::size_t eager_limit_between_hosts_ = 0;
 };
 
 }  // namespace ronde

@@ -182,9 +182,13 @@ TEST(MpiAllreduce, BothAlgorithmsGiveIdenticalBitsOnEveryRank) {
 }
 
 TEST(MpiAllreduce, SmallSegmentsAndShallowPipeline) {
-  // Many segments per chunk and the minimum pipeline depth exercise the send/receive ordering.
-  ronde::Collectives collectives(context(),
-                                 ronde::CollectiveOptions{.segment_bytes = 64, .pipeline_depth = 2, .small_allreduce_bytes = 0});
+  // Many segments per chunk and the minimum pipeline depth exercise the send/receive ordering
+  // (on one host through segment_bytes, across hosts through the network segments).
+  ronde::Collectives collectives(context(), ronde::CollectiveOptions{.segment_bytes = 64,
+                                                                     .pipeline_depth = 2,
+                                                                     .network_segment_bytes = 64,
+                                                                     .network_in_flight_bytes = 128,
+                                                                     .small_allreduce_bytes = 0});
   for (std::size_t count : {std::size_t{1}, std::size_t{17}, std::size_t{1000}, std::size_t{4099}}) {
     std::vector<std::int64_t> values = random_values<std::int64_t>(count, 99);
     const auto expected = reference_allreduce(values, ronde::ReduceOp::Sum);
@@ -421,6 +425,15 @@ TEST(MpiAlltoall, MatchesAlltoallv) {
     ASSERT_EQ(output, expected) << "base " << base;
     for (int r = 0; r < size(); ++r) ASSERT_EQ(received[static_cast<std::size_t>(r)] * columns, recv_counts[static_cast<std::size_t>(r)]);
   }
+}
+
+// Rings across hosts cut their segments below Open MPI's TCP eager limit, which the transport
+// reads through MPI_T: it must report what mpirun was told (the cluster tests set
+// OMPI_MCA_btl_tcp_eager_limit, or leave the default, and say what to expect).
+TEST(MpiTransport, ReportsTheTcpEagerLimit) {
+  const char* expected = std::getenv("RONDE_TEST_EXPECT_EAGER_LIMIT");
+  if (!expected) GTEST_SKIP() << "set RONDE_TEST_EXPECT_EAGER_LIMIT (the cluster tests do)";
+  EXPECT_EQ(context().transport().eager_limit_between_hosts(), std::stoull(expected));
 }
 
 TEST(MpiTopology, MatchesMpi) {

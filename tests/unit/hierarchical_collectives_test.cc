@@ -63,7 +63,8 @@ std::vector<std::int64_t> expected_of(int ranks, std::size_t count, ReduceOp op)
 
 // Tiny slots and segments, so that small buffers already take many rounds and ring segments.
 CollectiveOptions forced(std::size_t slot_bytes = 64) {
-  return CollectiveOptions{.segment_bytes = 48, .pipeline_depth = 3, .small_allreduce_bytes = 0,
+  return CollectiveOptions{.segment_bytes = 48, .pipeline_depth = 3, .network_segment_bytes = 48,
+                           .network_in_flight_bytes = 144, .small_allreduce_bytes = 0,
                            .hierarchy = Hierarchy::Hierarchical, .shared_slot_bytes = slot_bytes};
 }
 

@@ -45,12 +45,24 @@ struct CollectiveOptions {
   int pipeline_depth = 8;
   // Sends a ring rank keeps posted and not yet complete (0: no limit). Bulk data queued on a TCP
   // connection delays the transport's small control messages behind it (Open MPI's rendezvous
-  // acknowledgements), which starved a rate-limited link; half the depth keeps that queue short.
+  // acknowledgements), which starved a rate-limited link; a few keep that queue short.
   // RONDE_RING_SEND_WINDOW.
   int send_window = 4;
   // Segment size of the collectives that only move bytes (broadcast, allgather), which have no
   // reduction to overlap: larger segments save per-message handshakes. RONDE_COPY_SEGMENT_BYTES.
   std::size_t copy_segment_bytes = 4 * 1024 * 1024;
+  // The three settings above serve groups on one host. When the group spans hosts, every ring and
+  // chain (allreduce, reducescatter, allgather, broadcast, and the hierarchical rings across
+  // hosts) cuts its buffer into segments of network_segment_bytes instead: over TCP a message
+  // above the transport's eager limit waits for a handshake whose answer queues behind the
+  // peer's own data, while a smaller one leaves at once. 0 (the default): the transport's eager
+  // limit between hosts less 4 KiB for headers, rounded down to 4 KiB (Open MPI's default 64 KiB
+  // gives 60 KiB), or 60 KiB when the transport does not say. RONDE_NETWORK_SEGMENT_BYTES.
+  std::size_t network_segment_bytes = 0;
+  // Across hosts the receive depth is this many bytes of network segments (never below
+  // pipeline_depth), so what is posted ahead does not shrink with the segment.
+  // RONDE_NETWORK_IN_FLIGHT_BYTES.
+  std::size_t network_in_flight_bytes = 2 * 1024 * 1024;
   // Before each call, exchange what every rank asked for (operation, element count, dtype, op or
   // root) so that disagreeing ranks all get an Error(Mismatch) listing each rank's call instead of
   // a hang or garbage. Costs one small-message exchange per call; small allreduces travel inside
@@ -96,6 +108,7 @@ using AllocateOutput = std::function<Tensor(const std::vector<std::int64_t>& sha
 class DeviceCollectives;
 class HierarchicalCollectives;
 struct HostLayout;
+struct RingOptions;
 
 class Collectives {
  public:
@@ -149,6 +162,12 @@ class Collectives {
   // segment could not be made, which Auto then remembers (hierarchical_failed_) and Hierarchical
   // reports.
   HierarchicalCollectives* hierarchical_backend();
+  // Rings and chains across hosts: network segments (CollectiveOptions::network_segment_bytes,
+  // resolved on first use: it asks the transport), network_in_flight_bytes of them posted ahead.
+  RingOptions network_ring();
+  // A ring or chain over the whole group: network_ring() when the group spans hosts, else
+  // `on_one_host`.
+  RingOptions group_ring(const RingOptions& on_one_host);
   // The backend for CUDA tensors on `device`, made on first use (one device per Collectives).
   DeviceCollectives& device_backend(const Device& device);
   Context& context_;
@@ -161,6 +180,8 @@ class Collectives {
   std::string layout_problem_;          // why layout_ is null
   std::unique_ptr<HierarchicalCollectives> hierarchical_;
   bool hierarchical_failed_ = false;
+  bool across_hosts_ = false;                 // the group spans more than one host
+  std::size_t network_segment_bytes_ = 0;     // network_segment(); 0 until first asked
 };
 
 }  // namespace ronde

@@ -54,6 +54,10 @@ class Transport {
   // into `data`; `received` holds its size once the transfer completes and must outlive it.
   virtual std::unique_ptr<Transfer> recv_up_to(int peer, void* data, std::size_t capacity, Tag tag,
                                                 std::size_t& received) = 0;
+  // The largest message this transport sends to a rank on another host without a handshake
+  // first (Open MPI: the TCP transport's eager limit, its header included); 0 when it does not
+  // say. Rings that cross hosts cut their segments below it (CollectiveOptions::network_segment_bytes).
+  virtual std::size_t eager_limit_between_hosts() const { return 0; }
 };
 
 }  // namespace ronde
