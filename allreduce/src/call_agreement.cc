@@ -179,10 +179,9 @@ void verify_agreement(Transport& transport, const Topology& topology, const Call
   const std::size_t n = static_cast<std::size_t>(transport.size());
   const auto rank = static_cast<std::size_t>(transport.rank());
   if (local_problem) folded = nullptr;  // nothing to compute: only the flag travels
-  if (n == 1 && local_problem) throw *local_problem;
   if (n == 1) {
-    if (folded) recursive_doubling_allreduce(transport, folded->in, folded->out, folded->count, folded->dtype, folded->op, scratch);
-    if (folded && folded->prescale != 1.0) scale_elements(folded->dtype, folded->out, folded->count, folded->prescale);
+    if (local_problem) throw *local_problem;
+    if (folded) throw Error(ErrorCode::Internal, "agreement check: a folded allreduce on one rank");
     return;
   }
   const std::size_t table_bytes = n * kFields * sizeof(std::int64_t);

@@ -59,6 +59,7 @@ struct FoldedAllreduce {
 //    RONDE_SMALL_ALLREDUCE_BYTES): throws Error(Mismatch) saying so;
 //  - otherwise `folded`, if given, holds the result in `out`.
 // On every error `folded->out` is untouched. `topology` names the ranks' hosts in those messages.
+// A folded call needs at least two ranks (one rank has nothing to exchange: callers run it alone).
 void verify_agreement(Transport& transport, const Topology& topology, const CallSignature& mine, const char* operation,
                       const std::optional<Error>& local_problem, std::vector<std::byte>& scratch,
                       const FoldedAllreduce* folded = nullptr);

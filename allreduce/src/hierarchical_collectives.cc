@@ -39,6 +39,15 @@
 
 namespace ronde {
 
+namespace {
+
+// The length of the piece [begin, begin + piece) of something `total` long: 0 once begin is past it.
+std::size_t piece_length(std::size_t begin, std::size_t piece, std::size_t total) {
+  return std::min(piece, total - std::min(begin, total));
+}
+
+}  // namespace
+
 std::unique_ptr<HierarchicalCollectives> HierarchicalCollectives::make(Transport& transport, const Topology& topology,
                                                                      const HostLayout& layout, std::size_t slot_bytes,
                                                                      std::string& why) {
@@ -89,7 +98,7 @@ void HierarchicalCollectives::allreduce(const void* in, void* out, std::size_t c
     round(
         [&] {
           for (int share = 0; share < ranks; ++share) {
-            const std::size_t length = std::min(region, shares.size(share) - std::min(begin, shares.size(share)));
+            const std::size_t length = piece_length(begin, region, shares.size(share));
             if (share != me && length) {
               std::memcpy(slot(me) + share * region * element, input + at(share, begin), length * element);
             }
@@ -97,7 +106,7 @@ void HierarchicalCollectives::allreduce(const void* in, void* out, std::size_t c
         },
         [&] {
           const auto mine = static_cast<std::size_t>(me);
-          const std::size_t length = std::min(region, shares.size(mine) - std::min(begin, shares.size(mine)));
+          const std::size_t length = piece_length(begin, region, shares.size(mine));
           if (!length) return;
           std::byte* target = output + at(mine, begin);
           const std::byte* own = input + at(mine, begin);
@@ -123,13 +132,13 @@ void HierarchicalCollectives::allreduce(const void* in, void* out, std::size_t c
   for (std::size_t begin = 0; begin < largest_share && ranks > 1; begin += piece) {
     round(
         [&] {
-          const std::size_t length = std::min(piece, shares.size(mine) - std::min(begin, shares.size(mine)));
+          const std::size_t length = piece_length(begin, piece, shares.size(mine));
           if (length) std::memcpy(slot(me), output + at(mine, begin), length * element);
         },
         [&] {
           for (int writer = 0; writer < ranks; ++writer) {
             const auto share = static_cast<std::size_t>(writer);
-            const std::size_t length = std::min(piece, shares.size(share) - std::min(begin, shares.size(share)));
+            const std::size_t length = piece_length(begin, piece, shares.size(share));
             if (writer != me && length) std::memcpy(output + at(share, begin), slot(writer), length * element);
           }
         });
@@ -181,13 +190,13 @@ void HierarchicalCollectives::allgather(const void* own, void* output, const std
   for (std::size_t begin = 0; begin < longest && ranks > 1; begin += slot_bytes_) {
     round(
         [&] {
-          const std::size_t length = std::min(slot_bytes_, mine.total() - std::min(begin, mine.total()));
+          const std::size_t length = piece_length(begin, slot_bytes_, mine.total());
           if (length) std::memcpy(slot(me), work.data() + begin, length);
         },
         [&] {
           for (int writer = 0; writer < ranks; ++writer) {
             const Partition& stream = streams[static_cast<std::size_t>(writer)];
-            const std::size_t length = std::min(slot_bytes_, stream.total() - std::min(begin, stream.total()));
+            const std::size_t length = piece_length(begin, slot_bytes_, stream.total());
             if (writer != me && length) place(writer, stream, begin, length, slot(writer));
           }
         });

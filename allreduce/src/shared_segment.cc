@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include <array>
-#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -25,11 +24,12 @@ namespace {
 
 constexpr std::size_t kNameRecord = 64;
 
+// "/ronde-<pid>-<64 random bits>": unique among this process's segments without a counter, and
+// shm_open's O_EXCL turns the unlikely collision into a clean failure.
 std::string unique_name() {
-  static std::atomic<unsigned> counter{0};
   std::random_device random;
   char name[kNameRecord];
-  std::snprintf(name, sizeof name, "/ronde-%ld-%u-%08x", static_cast<long>(::getpid()), counter++, random());
+  std::snprintf(name, sizeof name, "/ronde-%ld-%08x%08x", static_cast<long>(::getpid()), random(), random());
   return name;
 }
 

@@ -116,14 +116,13 @@ class MpiTransfer final : public Transfer {
       requests_.push_back(request);
       offset += piece;
     } while (offset < bytes_);
+    statuses_.resize(requests_.size());
   }
 
   void wait() override {
     if (done_) return;
     if (watch_ == nullptr) {
-      std::vector<MPI_Status> statuses(requests_.size());
-      const int code = MPI_Waitall(static_cast<int>(requests_.size()), requests_.data(), statuses.data());
-      finish(code, statuses);
+      finish(MPI_Waitall(static_cast<int>(requests_.size()), requests_.data(), statuses_.data()));
       return;
     }
     // Polled, so that a lost rank ends the wait: MPI_Waitall would wait for it forever. The first
@@ -157,15 +156,15 @@ class MpiTransfer final : public Transfer {
   bool test() override {
     if (done_) return true;
     int flag = 0;
-    std::vector<MPI_Status> statuses(requests_.size());
-    const int code = MPI_Testall(static_cast<int>(requests_.size()), requests_.data(), &flag, statuses.data());
-    if (code != MPI_SUCCESS || flag) finish(code, statuses);
+    const int code = MPI_Testall(static_cast<int>(requests_.size()), requests_.data(), &flag, statuses_.data());
+    if (code != MPI_SUCCESS || flag) finish(code);
     return done_;
   }
 
  private:
-  void finish(int code, const std::vector<MPI_Status>& statuses) {
+  void finish(int code) {
     done_ = true;
+    const std::vector<MPI_Status>& statuses = statuses_;
     if (code == MPI_ERR_IN_STATUS) {
       for (const MPI_Status& status : statuses) {
         if (status.MPI_ERROR != MPI_SUCCESS) fail(status.MPI_ERROR);
@@ -209,6 +208,7 @@ class MpiTransfer final : public Transfer {
   Tag tag_;
   std::size_t bytes_;
   std::vector<MPI_Request> requests_;
+  std::vector<MPI_Status> statuses_;  // one per request, allocated once: test() is polled in loops
   std::vector<std::size_t> pieces_;
   const PeerWatch* watch_;
   std::size_t* received_;

@@ -31,6 +31,12 @@ int rank() { return context().rank(); }
 int size() { return context().size(); }
 // How errors name rank r: "rank 1 (h2)" with its host.
 std::string who(int r) { return context().topology().rank_name(r); }
+// Whether this run forces the hierarchical path (the *_hierarchical tests set RONDE_HIERARCHY):
+// allreduce signatures in error messages then name it.
+bool hierarchical_forced() {
+  const char* hierarchy = std::getenv("RONDE_HIERARCHY");
+  return hierarchy && std::string(hierarchy) == "hierarchical";
+}
 
 // Element counts that stress the chunk and segment arithmetic: empty, tiny, fewer than ranks,
 // primes, around segment boundaries (65536 f32 = one 256 KiB segment).
@@ -264,8 +270,7 @@ void expect_mismatch_everywhere(const std::function<void(ronde::Collectives&)>& 
 TEST(MpiErrors, DisagreementsAreReportedOnEveryRankNotHung) {
   if (size() < 2) GTEST_SKIP() << "needs at least 2 ranks";
   // Allreduces say which path they were about to take when the hierarchical one is forced.
-  const char* hierarchy = std::getenv("RONDE_HIERARCHY");
-  const std::string path = hierarchy && std::string(hierarchy) == "hierarchical" ? ", hierarchical" : "";
+  const std::string path = hierarchical_forced() ? ", hierarchical" : "";
   std::vector<float> values(rank() == 1 ? 9 : 8, 1.0f);
   expect_mismatch_everywhere([&](auto& c) { c.allreduce(ronde::Tensor::of(values), ronde::ReduceOp::Sum); },
                              who(0) + ": allreduce of 8 f32 (sum" + path + "); " + who(1) + ": allreduce of 9 f32 (sum" + path + ")");
@@ -291,8 +296,7 @@ TEST(MpiErrors, DisagreementsAreReportedOnEveryRankNotHung) {
 // its message is larger than the transport's eager limit.
 TEST(MpiErrors, SmallAllreduceDisagreementsLeaveTheTensorsUntouched) {
   if (size() < 2) GTEST_SKIP() << "needs at least 2 ranks";
-  const char* hierarchy = std::getenv("RONDE_HIERARCHY");
-  const std::string path = hierarchy && std::string(hierarchy) == "hierarchical" ? ", hierarchical" : "";
+  const std::string path = hierarchical_forced() ? ", hierarchical" : "";
   std::vector<float> values(rank() == 1 ? 9 : 8, 2.0f);
   expect_mismatch_everywhere([&](auto& c) { c.allreduce(ronde::Tensor::of(values), ronde::ReduceOp::Sum); },
                              who(0) + ": allreduce of 8 f32 (sum" + path + ")");
@@ -315,8 +319,7 @@ TEST(MpiErrors, SmallAllreduceDisagreementsLeaveTheTensorsUntouched) {
 
 TEST(MpiErrors, DifferentSmallAllreduceThresholdsAreAMismatchNotAHang) {
   if (size() < 2) GTEST_SKIP() << "needs at least 2 ranks";
-  const char* hierarchy = std::getenv("RONDE_HIERARCHY");
-  if (hierarchy && std::string(hierarchy) == "hierarchical") GTEST_SKIP() << "every size is hierarchical here";
+  if (hierarchical_forced()) GTEST_SKIP() << "every size is hierarchical here";
   ronde::CollectiveOptions options = ronde::CollectiveOptions::from_env();
   options.small_allreduce_bytes = rank() == 0 ? 0u : 65536u;
   options.hierarchy = ronde::Hierarchy::Flat;  // above the threshold Auto would go hierarchical on rank 0

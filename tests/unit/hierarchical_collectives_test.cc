@@ -11,6 +11,7 @@
 
 #include "ronde/allreduce/collectives.h"
 #include "ronde/core/error.h"
+#include "support/reference_values.h"
 #include "support/test_helpers.h"
 #include "support/thread_ranks.h"
 
@@ -22,6 +23,8 @@ using ronde::Context;
 using ronde::Hierarchy;
 using ronde::ReduceOp;
 using ronde::Tensor;
+using ronde::testing::expected_of;
+using ronde::testing::input_of;
 using ronde::testing::run_ranks_on_hosts;
 
 // `hosts` hosts of `per_host` ranks; ranks placed host by host ("a a b b") or round robin ("a b a b").
@@ -29,36 +32,6 @@ std::vector<std::string> layout(int hosts, int per_host, bool round_robin = fals
   std::vector<std::string> names;
   for (int r = 0; r < hosts * per_host; ++r) names.push_back("h" + std::to_string(round_robin ? r % hosts : r / per_host));
   return names;
-}
-
-std::vector<std::int64_t> input_of(int rank, std::size_t count) {
-  std::mt19937_64 generator(static_cast<unsigned>(rank) * 131u + count);
-  std::vector<std::int64_t> values(count);
-  for (auto& value : values) value = static_cast<std::int64_t>(generator() % 201) - 100;
-  return values;
-}
-
-std::int64_t combine(ReduceOp op, std::int64_t a, std::int64_t b) {
-  switch (op) {
-    case ReduceOp::Sum:
-    case ReduceOp::Average: return a + b;
-    case ReduceOp::Min: return std::min(a, b);
-    case ReduceOp::Max: return std::max(a, b);
-    case ReduceOp::Product: return static_cast<std::int64_t>(static_cast<std::uint64_t>(a) * static_cast<std::uint64_t>(b));
-  }
-  return 0;
-}
-
-std::vector<std::int64_t> expected_of(int ranks, std::size_t count, ReduceOp op) {
-  std::vector<std::int64_t> result = input_of(0, count);
-  for (int rank = 1; rank < ranks; ++rank) {
-    auto other = input_of(rank, count);
-    for (std::size_t i = 0; i < count; ++i) result[i] = combine(op, result[i], other[i]);
-  }
-  if (op == ReduceOp::Average) {
-    for (auto& value : result) value /= ranks;
-  }
-  return result;
 }
 
 // Tiny slots and segments, so that small buffers already take many rounds and ring segments.

@@ -3,12 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
-#include <random>
 #include <vector>
 
 #include "ronde/allreduce/collectives.h"
 #include "ronde/core/cuda_info.h"
 #include "ronde/core/error.h"
+#include "support/reference_values.h"
 #include "support/thread_ranks.h"
 
 namespace {
@@ -18,37 +18,9 @@ using ronde::CollectiveOptions;
 using ronde::Context;
 using ronde::ReduceOp;
 using ronde::Tensor;
+using ronde::testing::expected_of;
+using ronde::testing::input_of;
 using ronde::testing::run_ranks;
-
-std::vector<std::int64_t> input_of(int rank, std::size_t count) {
-  std::mt19937_64 generator(static_cast<unsigned>(rank) * 31u + count);
-  std::vector<std::int64_t> values(count);
-  for (auto& value : values) value = static_cast<std::int64_t>(generator() % 201) - 100;
-  return values;
-}
-
-std::int64_t combine(ReduceOp op, std::int64_t a, std::int64_t b) {
-  switch (op) {
-    case ReduceOp::Sum:
-    case ReduceOp::Average: return a + b;
-    case ReduceOp::Min: return std::min(a, b);
-    case ReduceOp::Max: return std::max(a, b);
-    case ReduceOp::Product: return static_cast<std::int64_t>(static_cast<std::uint64_t>(a) * static_cast<std::uint64_t>(b));
-  }
-  return 0;
-}
-
-std::vector<std::int64_t> expected_of(int ranks, std::size_t count, ReduceOp op) {
-  std::vector<std::int64_t> result = input_of(0, count);
-  for (int rank = 1; rank < ranks; ++rank) {
-    auto other = input_of(rank, count);
-    for (std::size_t i = 0; i < count; ++i) result[i] = combine(op, result[i], other[i]);
-  }
-  if (op == ReduceOp::Average) {
-    for (auto& value : result) value /= ranks;
-  }
-  return result;
-}
 
 struct RingCase {
   int ranks;
