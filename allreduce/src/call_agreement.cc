@@ -161,7 +161,8 @@ std::string describe(const CallSignature& call) {
       return "allreduce of " + count + " " + dtype + " (" + std::string(to_string(static_cast<ReduceOp>(call.op_or_root))) +
              (call.detail ? ", hierarchical" : "") + ")";
     case CollectiveKind::Broadcast:
-      return "broadcast of " + count + " " + dtype + " from root " + std::to_string(call.op_or_root);
+      return "broadcast of " + count + " " + dtype + " from root " + std::to_string(call.op_or_root) +
+             (call.detail ? " (hierarchical)" : "");
     case CollectiveKind::Barrier: return "barrier";
     case CollectiveKind::Allgather:
       return "allgather of rows of " + count + " " + dtype + (call.detail ? " (hierarchical)" : "");

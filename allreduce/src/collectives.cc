@@ -266,7 +266,7 @@ HierarchicalCollectives* Collectives::hierarchical_backend() {
     throw Error(ErrorCode::Unavailable, "hierarchical collectives (RONDE_HIERARCHY=hierarchical): " + why);
   }
   hierarchical_failed_ = true;
-  context_.log().warn("hierarchical collectives are off, allreduce takes the flat ring: ", why);
+  context_.log().warn("hierarchical collectives are off, allreduce, allgather and broadcast take the flat paths: ", why);
   return nullptr;
 }
 
@@ -341,10 +341,17 @@ void Collectives::broadcast(const Tensor& tensor, int root) {
                             std::to_string(context_.size()));
     }
   });
+  const bool hierarchical = !tensor.device().is_cuda() && hierarchical_path(tensor.nbytes());
   agree(context_, options_, scratch_,
-        {CollectiveKind::Broadcast, tensor.numel(), static_cast<std::int64_t>(tensor.dtype()), root, 0, on_cuda(tensor)},
+        {CollectiveKind::Broadcast, tensor.numel(), static_cast<std::int64_t>(tensor.dtype()), root, hierarchical ? 1 : 0,
+         on_cuda(tensor)},
         "broadcast", problem);
   if (tensor.device().is_cuda()) return device_backend(tensor.device()).broadcast(tensor, root);
+  if (hierarchical) {
+    if (HierarchicalCollectives* backend = hierarchical_backend()) {
+      return backend->broadcast(tensor.data(), tensor.nbytes(), root, network_ring());
+    }
+  }
   pipelined_broadcast(context_.transport(), tensor.data(), tensor.nbytes(), root,
                       group_ring(broadcast_options(options_, tensor.nbytes(), context_.size())));
 }

@@ -20,6 +20,11 @@
 // slots, each rank shares what its ring gathered (its "stream": the chunks of the ranks at its
 // position, in host order) with the other ranks of its host, who copy it into place.
 //
+// Hierarchical broadcast from rank `root` at position p of host h: the ranks at position p chain
+// the buffer across hosts from host h (every host's link carries it once, as in the flat chain),
+// then on every host the rank at position p shares it through the segment, in rounds of all of
+// one parity's slots at once, while the other ranks copy it out.
+//
 // Every rank gets the same bits: each element of share l is combined once on its host's rank l
 // (in slot order), once per link by the cross ring (which computes each result once), and then
 // only copied. Average runs as Sum and divides share l by n before the allgather.
@@ -170,15 +175,17 @@ void HierarchicalCollectives::allgather(const void* own, void* output, const std
     }
   };
 
-  // 1. The ring across hosts gathers this position's stream into `work`.
+  // 1. The ring across hosts gathers this position's stream into `work`. On one host the stream
+  //    is this rank's own chunk: it is shared straight from `own`.
   const Partition mine = stream_of(me);
-  if (work.size() < mine.total()) work.resize(mine.total());
+  const std::byte* gathered = static_cast<const std::byte*>(own);
   if (layout_.hosts > 1) {
+    if (work.size() < mine.total()) work.resize(mine.total());
     ring_allgather(cross_, own, work.data(), mine, DType::U8, ring);
-  } else if (mine.total()) {
-    std::memcpy(work.data(), own, mine.total());
+    gathered = work.data();
   }
-  place(me, mine, 0, mine.total(), work.data());
+  const auto my_rank = static_cast<std::size_t>(layout_.local_ranks[static_cast<std::size_t>(me)]);
+  if (gathered != out + offset_of[my_rank]) place(me, mine, 0, mine.total(), gathered);  // else: in place
 
   // 2. Rounds of slots: every rank shares a piece of its stream, and copies the others' into place.
   std::vector<Partition> streams;
@@ -191,7 +198,7 @@ void HierarchicalCollectives::allgather(const void* own, void* output, const std
     round(
         [&] {
           const std::size_t length = piece_length(begin, slot_bytes_, mine.total());
-          if (length) std::memcpy(slot(me), work.data() + begin, length);
+          if (length) std::memcpy(slot(me), gathered + begin, length);
         },
         [&] {
           for (int writer = 0; writer < ranks; ++writer) {
@@ -200,6 +207,29 @@ void HierarchicalCollectives::allgather(const void* own, void* output, const std
             if (writer != me && length) place(writer, stream, begin, length, slot(writer));
           }
         });
+  }
+}
+
+void HierarchicalCollectives::broadcast(void* data, std::size_t bytes, int root, const RingOptions& chain) {
+  auto* buffer = static_cast<std::byte*>(data);
+  int root_host = 0, source = 0;  // root's host index and position on it
+  for (std::size_t host = 0; host < layout_.ranks_of_host.size(); ++host) {
+    const auto& ranks = layout_.ranks_of_host[host];
+    const auto found = std::find(ranks.begin(), ranks.end(), root);
+    if (found != ranks.end()) root_host = static_cast<int>(host), source = static_cast<int>(found - ranks.begin());
+  }
+  const int me = layout_.local_index;
+  if (layout_.hosts > 1 && me == source) pipelined_broadcast(cross_, data, bytes, root_host, chain);
+
+  // The source writes piece k + 1 while the others read piece k, so a buffer is cut into at
+  // least 8 pieces (then at most 1/9 of the time is the first write alone), of at least 64 KiB
+  // (each round costs a barrier) and at most one parity's L slots, which are contiguous.
+  const std::size_t most = slot_bytes_ * static_cast<std::size_t>(layout_.ranks_per_host);
+  const std::size_t piece = std::clamp<std::size_t>((bytes / 8 + 63) / 64 * 64, std::min<std::size_t>(64 * 1024, most), most);
+  for (std::size_t begin = 0; begin < bytes && layout_.ranks_per_host > 1; begin += piece) {
+    const std::size_t length = piece_length(begin, piece, bytes);
+    round([&] { if (me == source) std::memcpy(slot(0), buffer + begin, length); },
+          [&] { if (me != source) std::memcpy(buffer + begin, slot(0), length); });
   }
 }
 

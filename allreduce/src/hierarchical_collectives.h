@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "host_layout.h"
+#include "pipelined_broadcast.h"
 #include "ring_allreduce.h"
 #include "ronde/core/dtype.h"
 #include "ronde/core/reduce_op.h"
@@ -37,6 +38,10 @@ class HierarchicalCollectives {
   // what this rank's cross ring gathers.
   void allgather(const void* own, void* output, const std::vector<std::size_t>& bytes_of, const RingOptions& ring,
                  std::vector<std::byte>& work);
+
+  // As pipelined_broadcast: root's `bytes` at `data` end up at `data` on every rank. `chain`
+  // pipelines the step across hosts.
+  void broadcast(void* data, std::size_t bytes, int root, const RingOptions& chain);
 
   const HostLayout& layout() const { return layout_; }
 

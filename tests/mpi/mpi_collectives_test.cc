@@ -283,8 +283,10 @@ TEST(MpiErrors, DisagreementsAreReportedOnEveryRankNotHung) {
   expect_mismatch_everywhere([&](auto& c) {
     c.allreduce(ronde::Tensor::of(floats), rank() == 0 ? ronde::ReduceOp::Max : ronde::ReduceOp::Sum);
   }, who(0) + ": allreduce of 8 f32 (max" + path + ")");
+  const std::string broadcast_path = hierarchical_forced() ? " (hierarchical)" : "";
   expect_mismatch_everywhere([&](auto& c) { c.broadcast(ronde::Tensor::of(floats), rank() == 0 ? 0 : 1); },
-                             who(0) + ": broadcast of 8 f32 from root 0; " + who(1) + ": broadcast of 8 f32 from root 1");
+                             who(0) + ": broadcast of 8 f32 from root 0" + broadcast_path + "; " + who(1) +
+                                 ": broadcast of 8 f32 from root 1" + broadcast_path);
   expect_mismatch_everywhere([&](auto& c) {
     if (rank() == 0) c.barrier();
     else c.allreduce(ronde::Tensor::of(floats), ronde::ReduceOp::Sum);

@@ -116,6 +116,26 @@ TEST_P(HierarchicalAllreduce, AllgatherMatchesReferenceForUnevenRows) {
   });
 }
 
+// Broadcast: every root (so every position and host), buffers of zero to many slots' worth (the
+// tiny slots make many rounds and pieces that do not divide the buffer), allreduces in between.
+TEST_P(HierarchicalAllreduce, BroadcastFromEveryRoot) {
+  const LayoutCase param = GetParam();
+  const int ranks = param.hosts * param.per_host;
+  run_ranks_on_hosts(layout(param.hosts, param.per_host, param.round_robin), [&](Context& context) {
+    Collectives collectives(context, forced());
+    for (int root = 0; root < ranks; ++root) {
+      for (std::size_t count : {std::size_t{0}, std::size_t{1}, std::size_t{7}, std::size_t{100}, std::size_t{1003}}) {
+        std::vector<std::int64_t> data = input_of(context.rank(), count);
+        collectives.broadcast(Tensor::of(data), root);
+        ASSERT_EQ(data, input_of(root, count)) << "rank " << context.rank() << " root " << root << " count " << count;
+      }
+      std::vector<std::int64_t> data = input_of(context.rank(), 33);
+      collectives.allreduce(Tensor::of(data), ReduceOp::Sum);
+      ASSERT_EQ(data, expected_of(ranks, 33, ReduceOp::Sum));
+    }
+  });
+}
+
 // Floating point: every rank gets the same bits (each element is combined once and then copied),
 // and slot sizes that are not a multiple of the element size or of the share count still work.
 TEST(HierarchicalAllreduce, FloatResultsAreTheSameBitsOnEveryRank) {
