@@ -2,6 +2,7 @@
 // and the collective options in force. Run it under mpirun to see every rank's view.
 #include <cstring>
 #include <iostream>
+#include <string>
 
 #include "ronde/allreduce/collectives.h"
 #include "ronde/core/context.h"
@@ -17,6 +18,16 @@ void print_usage() {
                "Prints ronde's version and build options, this process's place in the job (rank, size,\n"
                "local and cross ranks, and how they were found) and the collective options read from\n"
                "the RONDE_* variables (see docs/KNOBS.md). Under mpirun every rank prints one line.\n";
+}
+
+// The transport's eager limit between hosts (which sizes the network segments), or why not.
+std::string eager_limit_text(ronde::Context& context) {
+  try {
+    const std::size_t limit = context.transport().eager_limit_between_hosts();
+    return limit ? std::to_string(limit) + " bytes" : std::string("not reported, so 60 KiB segments");
+  } catch (const ronde::Error&) {
+    return "no transport in this process";
+  }
 }
 
 }  // namespace
@@ -44,7 +55,12 @@ int main(int argc, char** argv) {
                 << (options.hierarchy == ronde::Hierarchy::Auto   ? "auto"
                     : options.hierarchy == ronde::Hierarchy::Flat ? "flat"
                                                                   : "hierarchical")
-                << ", shared slot bytes: " << options.shared_slot_bytes << "\n";
+                << ", shared slot bytes: " << options.shared_slot_bytes << "\n"
+                << "  across hosts: network segment bytes: "
+                << (options.network_segment_bytes ? std::to_string(options.network_segment_bytes)
+                                                  : "auto (transport's eager limit between hosts: " +
+                                                        eager_limit_text(context) + ")")
+                << ", in flight: " << options.network_in_flight_bytes << "\n";
       if (context.sagemaker()) {
         std::cout << "  SageMaker container at " << context.sagemaker()->root << ", host "
                   << context.sagemaker()->current_host << "\n";
