@@ -1,7 +1,8 @@
 # ronde_add_module(NAME SOURCES ... [PUBLIC_DEPS ...] [PRIVATE_DEPS ...])
 # Declares the library target ronde_<NAME>, its alias ronde::<NAME>, its public include directory
-# <NAME>/include (installed as <ronde/NAME/...>) and its warnings. Private dependencies stay out of
-# the public interface so consumers compile with ronde's headers only.
+# <NAME>/include (installed as <ronde/NAME/...>), its C++20 requirement (a usage requirement, so
+# consumers need not set a standard) and its warnings. Private dependencies stay out of the public
+# interface so consumers compile with ronde's headers only.
 function(ronde_add_module NAME)
   cmake_parse_arguments(ARG "" "" "SOURCES;PUBLIC_DEPS;PRIVATE_DEPS" ${ARGN})
   set(target ronde_${NAME})
@@ -17,6 +18,8 @@ function(ronde_add_module NAME)
            $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>
     PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)
   target_link_libraries(${target} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
+  # ronde's headers are C++20: a consumer that links the target gets the standard with it.
+  target_compile_features(${target} PUBLIC cxx_std_20)
   ronde_set_warnings(${target})
   install(TARGETS ${target} EXPORT ronde-targets
     LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}

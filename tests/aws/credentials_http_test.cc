@@ -16,7 +16,7 @@
 #include "support/fake_http_server.h"
 #include "ronde/core/error.h"
 #include "environments.h"
-#include "temp_dir.h"
+#include "support/temp_dir.h"
 
 namespace ronde::aws {
 namespace {

@@ -7,7 +7,7 @@
 #include "aws/credentials.h"
 #include "ronde/core/error.h"
 #include "environments.h"
-#include "temp_dir.h"
+#include "support/temp_dir.h"
 
 namespace ronde::aws {
 namespace {

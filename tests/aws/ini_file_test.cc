@@ -6,7 +6,7 @@
 #include "aws/shared_files.h"
 #include "ronde/core/error.h"
 #include "environments.h"
-#include "temp_dir.h"
+#include "support/temp_dir.h"
 
 namespace ronde::aws {
 namespace {

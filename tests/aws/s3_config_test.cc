@@ -7,7 +7,7 @@
 #include "aws/s3_uri.h"
 #include "ronde/core/error.h"
 #include "environments.h"
-#include "temp_dir.h"
+#include "support/temp_dir.h"
 
 namespace ronde::aws {
 namespace {

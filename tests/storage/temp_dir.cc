@@ -1,39 +1,16 @@
 #include "temp_dir.h"
 
-#include <unistd.h>
-
 #include <atomic>
-#include <cstdlib>
-#include <stdexcept>
 #include <string>
+
+#include "support/temp_dir.h"
 
 namespace ronde::testing {
 
-namespace {
-
-class TempRoot {
- public:
-  TempRoot() {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern = std::string(base && *base ? base : "/tmp") + "/ronde-storage-test-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp " + pattern + " failed");
-    path_ = pattern;
-  }
-  ~TempRoot() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
-
-}  // namespace
-
 const std::filesystem::path& test_temp_dir() {
-  static const TempRoot root;
-  return root.path();
+  static const TempDir root("storage-test");  // removed when the test process exits
+  static const std::filesystem::path path = root.path();
+  return path;
 }
 
 std::filesystem::path fresh_test_dir(std::string_view label) {

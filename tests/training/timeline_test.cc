@@ -15,10 +15,10 @@
 #include <thread>
 #include <vector>
 
-#include <unistd.h>
 
 #include "ronde/allreduce/engine.h"
 #include "ronde/core/error.h"
+#include "support/temp_dir.h"
 #include "support/test_helpers.h"
 #include "support/thread_ranks.h"
 
@@ -27,18 +27,10 @@ namespace {
 
 using nlohmann::json;
 
-// A fresh file name under the temporary directory, removed at the end of the test.
+// File names in a fresh temporary directory, removed at the end of the test.
 class TimelineTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = std::filesystem::temp_directory_path() /
-           ("ronde-timeline-" + std::string(info->name()) + "-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  std::string path(const std::string& name) const { return dir_.file(name); }
 
   static std::string read(const std::string& file) {
     std::ifstream in(file, std::ios::binary);
@@ -47,7 +39,7 @@ class TimelineTest : public ::testing::Test {
     return text.str();
   }
 
-  std::filesystem::path dir_;
+  const ronde::testing::TempDir dir_{"timeline"};
 };
 
 // The row (tid) each tensor name got, from the thread_name metadata; fails on a duplicate.

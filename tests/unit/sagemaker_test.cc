@@ -8,9 +8,9 @@
 #include <fstream>
 #include <functional>
 #include <map>
-#include <random>
 
 #include "ronde/core/error.h"
+#include "support/temp_dir.h"
 #include "support/test_helpers.h"
 
 namespace ronde {
@@ -29,19 +29,6 @@ constexpr const char* kResourceConfig =
 // Each test gets its own empty directory standing in for /opt/ml, removed afterwards.
 class SageMakerTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::random_device random;
-    const std::string test_name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    do {
-      root_ = fs::temp_directory_path() / ("ronde-sagemaker-" + test_name + "-" + std::to_string(random()));
-    } while (!fs::create_directory(root_));
-  }
-
-  void TearDown() override {
-    std::error_code ignored;
-    fs::remove_all(root_, ignored);
-  }
-
   // Writes `content` to root/input/config/<name>, creating the directories.
   fs::path write_config(const std::string& name, const std::string& content) {
     const fs::path path = root_ / "input" / "config" / name;
@@ -69,7 +56,8 @@ class SageMakerTest : public ::testing::Test {
     return error_from([&] { SageMakerConfig::detect(env, root_); });
   }
 
-  fs::path root_;
+  const ronde::testing::TempDir scratch_{"sagemaker"};
+  const fs::path root_ = scratch_.path();
 };
 
 TEST_F(SageMakerTest, NotAContainerIsNullopt) {

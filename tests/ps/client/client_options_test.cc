@@ -2,12 +2,11 @@
 // checks a Client applies to its options before connecting.
 #include <gtest/gtest.h>
 
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
+#include <string>
 
 #include "ronde/core/error.h"
 #include "ronde/ps/client.h"
+#include "support/temp_dir.h"
 
 namespace ronde::ps {
 namespace {
@@ -27,10 +26,8 @@ TEST(ClientOptions, DefaultsWithoutVariables) {
 }
 
 TEST(ClientOptions, ReadsEveryKnob) {
-  const std::string token_path = (std::filesystem::temp_directory_path() / "ronde-ps-client-token-test").string();
-  {
-    std::ofstream(token_path) << "  s3cret-token\n";
-  }
+  const ronde::testing::TempDir dir("ps-client-options");
+  const std::string token_path = dir.write("token", "  s3cret-token\n");
   MapEnvironment env({{"RONDE_PS_SERVERS", " 10.0.0.5:7070, 10.0.0.6:7070 ,"},
                       {"RONDE_PS_WORKER", "3"},
                       {"RONDE_PS_WORKERS", "8"},
@@ -47,7 +44,6 @@ TEST(ClientOptions, ReadsEveryKnob) {
                       {"RONDE_PS_CLIENT_THREADS", "6"},
                       {"RONDE_PS_CONNECTIONS", "5"}});
   const ClientOptions options = ClientOptions::from_env(env);
-  std::filesystem::remove(token_path);
   EXPECT_EQ(options.servers, (std::vector<std::string>{"10.0.0.5:7070", "10.0.0.6:7070"}));
   EXPECT_EQ(options.worker, 3u);
   EXPECT_EQ(options.workers, 8u);

@@ -15,26 +15,12 @@
 
 #include "client_fixture.h"
 #include "ronde/core/error.h"
+#include "support/temp_dir.h"
 
 namespace ronde::ps::testing {
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "ronde-ps-ckpt-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using ronde::testing::TempDir;
 
 float gradient(std::uint32_t worker, int push, std::size_t i) {
   return static_cast<float>((worker + 1) * 10 + (i + static_cast<std::size_t>(push)) % 7);

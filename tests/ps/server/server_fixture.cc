@@ -13,19 +13,8 @@
 
 namespace ronde::ps::testing {
 
-TempDir::TempDir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "ronde-ps-test-XXXXXX").string();
-  if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  path_ = pattern;
-}
-
-TempDir::~TempDir() {
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
-}
-
 BinaryRun run_server_binary(const std::vector<std::string>& arguments, std::chrono::milliseconds timeout) {
-  TempDir dir;
+  TempDir dir("ps-test");
   const std::string log = dir.path() + "/output";
   std::vector<std::string> argv = {RONDE_PS_SERVER_BINARY};
   argv.insert(argv.end(), arguments.begin(), arguments.end());

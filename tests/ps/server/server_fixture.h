@@ -11,6 +11,7 @@
 
 #include "ps/server/raw_client.h"
 #include "ps/support/server_process.h"
+#include "support/temp_dir.h"
 
 namespace ronde::ps::testing {
 
@@ -31,16 +32,8 @@ struct RunningServer {
 };
 
 // A directory removed when the object goes away.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  const std::string& path() const { return path_; }
-  std::string file_uri() const { return "file://" + path_; }
-
- private:
-  std::string path_;
-};
+// The shared temporary-directory helper (tests/support/temp_dir.h).
+using TempDir = ronde::testing::TempDir;
 
 struct BinaryRun {
   int exit_code = -1;  // -1 when killed by a signal

@@ -20,12 +20,6 @@
 namespace ronde::ps::testing {
 namespace {
 
-std::string make_work_dir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "ronde-ps-server-XXXXXX").string();
-  if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed for " + pattern);
-  return pattern;
-}
-
 int read_port(const std::string& path) {
   std::ifstream in(path);
   int port = 0;
@@ -63,18 +57,15 @@ pid_t spawn_logged(const std::vector<std::string>& argv_text, const std::string&
 ServerProcess::ServerProcess(std::vector<std::string> arguments, std::string host)
     : arguments_(std::move(arguments)),
       host_(std::move(host)),
-      work_dir_(make_work_dir()),
-      log_path_(work_dir_ + "/server.log") {}
+      log_path_(work_dir_.file("server.log")) {}
 
 ServerProcess::~ServerProcess() {
   if (running()) stop(SIGKILL);
-  std::error_code ignored;
-  std::filesystem::remove_all(work_dir_, ignored);
 }
 
 void ServerProcess::start(std::chrono::milliseconds timeout) {
   if (running()) throw std::runtime_error("ServerProcess::start: the server is already running");
-  const std::string port_file = work_dir_ + "/port";
+  const std::string port_file = work_dir_.file("port");
   std::filesystem::remove(port_file);
   std::vector<std::string> argv = {RONDE_PS_SERVER_BINARY, "--listen", host_ + ":" + std::to_string(port_),
                                    "--port-file", port_file};

@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "support/temp_dir.h"
+
 namespace ronde::ps::testing {
 
 // Starts `argv` (argv[0]: the program's path) with stdout and stderr appended to `log_path` and
@@ -60,7 +62,7 @@ class ServerProcess {
  private:
   std::vector<std::string> arguments_;
   std::string host_;
-  std::string work_dir_;
+  ronde::testing::TempDir work_dir_{"ps-server"};  // the port file and the log; removed last
   std::string log_path_;
   pid_t pid_ = -1;
   int port_ = 0;

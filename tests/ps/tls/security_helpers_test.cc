@@ -14,30 +14,17 @@
 #include "ronde/core/error.h"
 #include "ronde/ps/security.h"
 #include "security/credentials.h"
+#include "support/temp_dir.h"
 
 namespace ronde::ps::testing {
 namespace {
 
-namespace fs = std::filesystem;
-
 // A scratch directory removed at the end of each test.
 class SecurityHelpers : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "ronde-ps-security-XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
-  }
-  std::string write(const std::string& name, const std::string& text) {
-    const std::string path = dir_ + "/" + name;
-    std::ofstream(path, std::ios::binary) << text;
-    return path;
-  }
-  std::string dir_;
+  std::string write(const std::string& name, const std::string& text) { return scratch_.write(name, text); }
+  ronde::testing::TempDir scratch_{"ps-security"};
+  const std::string& dir_ = scratch_.path();
 };
 
 // Runs `call`, expecting Error(InvalidArgument) whose message contains `mention`.
