@@ -17,6 +17,7 @@
 #include "ronde/core/error.h"
 #include "environments.h"
 #include "support/temp_dir.h"
+#include "support/test_helpers.h"
 
 namespace ronde::aws {
 namespace {
@@ -50,14 +51,7 @@ std::string credentials_json(int serial, Clock::time_point expiration, bool with
 }
 
 std::string unauthenticated_from(CredentialsProvider& provider) {
-  try {
-    provider.current();
-  } catch (const Error& error) {
-    EXPECT_EQ(error.code(), ErrorCode::Unauthenticated) << error.what();
-    return error.message();
-  }
-  ADD_FAILURE() << "no error";
-  return {};
+  return ronde::testing::error_message(ErrorCode::Unauthenticated, [&] { provider.current(); });
 }
 
 // A clock the test moves forward.

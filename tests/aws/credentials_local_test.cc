@@ -8,6 +8,7 @@
 #include "ronde/core/error.h"
 #include "environments.h"
 #include "support/temp_dir.h"
+#include "support/test_helpers.h"
 
 namespace ronde::aws {
 namespace {
@@ -23,14 +24,7 @@ MapEnvironment offline(std::map<std::string, std::string, std::less<>> values = 
 
 // The message of the Error(Unauthenticated) that the chain throws.
 std::string unauthenticated_from(CredentialsProvider& provider) {
-  try {
-    provider.current();
-  } catch (const Error& error) {
-    EXPECT_EQ(error.code(), ErrorCode::Unauthenticated) << error.what();
-    return error.message();
-  }
-  ADD_FAILURE() << "no error";
-  return {};
+  return ronde::testing::error_message(ErrorCode::Unauthenticated, [&] { provider.current(); });
 }
 
 TEST(StaticCredentials, ReturnsWhatItWasGiven) {

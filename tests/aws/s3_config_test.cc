@@ -8,6 +8,7 @@
 #include "ronde/core/error.h"
 #include "environments.h"
 #include "support/temp_dir.h"
+#include "support/test_helpers.h"
 
 namespace ronde::aws {
 namespace {
@@ -19,18 +20,8 @@ using ::testing::HasSubstr;
 // Options with every S3 field empty (StorageOptions{} reads nothing from the environment).
 StorageOptions no_options() { return StorageOptions{}; }
 
-// The message of the Error(InvalidArgument) that `action` throws.
-template <class Action>
-std::string invalid_argument_from(Action action) {
-  try {
-    action();
-  } catch (const Error& error) {
-    EXPECT_EQ(error.code(), ErrorCode::InvalidArgument) << error.what();
-    return error.message();
-  }
-  ADD_FAILURE() << "no error";
-  return {};
-}
+using ronde::testing::error_message;
+
 
 TEST(S3Uri, BucketPrefixAndQuery) {
   const S3Uri uri = parse_s3_uri("s3://my-bucket/runs/run-7/?endpoint=http%3A%2F%2F127.0.0.1%3A9000&region=eu-west-1"
@@ -54,7 +45,7 @@ TEST(S3Uri, BadBucketNames) {
   for (const char* bucket : {"ab", "Upper", "under_score", "-start", "end-", "a..b", "a.-b", "192.168.1.1",
                              "this-bucket-name-is-far-too-long-for-s3-because-it-has-more-than-63-chars"}) {
     const std::string uri = std::string("s3://") + bucket + "/p";
-    const std::string message = invalid_argument_from([&] { parse_s3_uri(uri); });
+    const std::string message = error_message(ErrorCode::InvalidArgument, [&] { parse_s3_uri(uri); });
     EXPECT_THAT(message, HasSubstr("bucket '" + std::string(bucket) + "'")) << uri;
     EXPECT_THAT(message, HasSubstr(uri));
   }
@@ -62,16 +53,16 @@ TEST(S3Uri, BadBucketNames) {
 }
 
 TEST(S3Uri, MalformedUris) {
-  EXPECT_THAT(invalid_argument_from([] { parse_s3_uri("gs://bucket"); }), HasSubstr("does not start with s3://"));
-  EXPECT_THAT(invalid_argument_from([] { parse_s3_uri("s3:///prefix"); }), HasSubstr("no bucket"));
-  EXPECT_THAT(invalid_argument_from([] { parse_s3_uri("s3://bucket/a//b"); }), HasSubstr("prefix 'a//b'"));
-  EXPECT_THAT(invalid_argument_from([] { parse_s3_uri("s3://bucket/a/../b"); }), HasSubstr("'..'"));
-  EXPECT_THAT(invalid_argument_from([] { parse_s3_uri("s3://bucket?colour=red"); }),
+  EXPECT_THAT(error_message(ErrorCode::InvalidArgument, [] { parse_s3_uri("gs://bucket"); }), HasSubstr("does not start with s3://"));
+  EXPECT_THAT(error_message(ErrorCode::InvalidArgument, [] { parse_s3_uri("s3:///prefix"); }), HasSubstr("no bucket"));
+  EXPECT_THAT(error_message(ErrorCode::InvalidArgument, [] { parse_s3_uri("s3://bucket/a//b"); }), HasSubstr("prefix 'a//b'"));
+  EXPECT_THAT(error_message(ErrorCode::InvalidArgument, [] { parse_s3_uri("s3://bucket/a/../b"); }), HasSubstr("'..'"));
+  EXPECT_THAT(error_message(ErrorCode::InvalidArgument, [] { parse_s3_uri("s3://bucket?colour=red"); }),
               HasSubstr("unknown query parameter 'colour'"));
-  EXPECT_THAT(invalid_argument_from([] { parse_s3_uri("s3://bucket?region=a&region=b"); }),
+  EXPECT_THAT(error_message(ErrorCode::InvalidArgument, [] { parse_s3_uri("s3://bucket?region=a&region=b"); }),
               HasSubstr("'region' is given twice"));
-  EXPECT_THAT(invalid_argument_from([] { parse_s3_uri("s3://bucket?region="); }), HasSubstr("'region' is empty"));
-  EXPECT_THAT(invalid_argument_from([] { parse_s3_uri("s3://bucket?endpoint=http%3"); }),
+  EXPECT_THAT(error_message(ErrorCode::InvalidArgument, [] { parse_s3_uri("s3://bucket?region="); }), HasSubstr("'region' is empty"));
+  EXPECT_THAT(error_message(ErrorCode::InvalidArgument, [] { parse_s3_uri("s3://bucket?endpoint=http%3"); }),
               HasSubstr("'endpoint' has a bad %-escape"));
 }
 
@@ -83,7 +74,7 @@ TEST(EndpointUrl, ParsesAndRejects) {
   for (const char* bad : {"127.0.0.1:9000", "ftp://host", "http://", "http://host:0", "http://host:99999",
                           "http://host:x", "http://host/bucket", "http://host?x=1", "http://user@host",
                           "http://ho st", "http://[::1"}) {
-    EXPECT_THAT(invalid_argument_from([&] { parse_endpoint_url(bad, "AWS_ENDPOINT_URL"); }),
+    EXPECT_THAT(error_message(ErrorCode::InvalidArgument, [&] { parse_endpoint_url(bad, "AWS_ENDPOINT_URL"); }),
                 HasSubstr(std::string("AWS_ENDPOINT_URL is '") + bad + "'"));
   }
   EXPECT_TRUE(is_aws_host("s3.eu-west-1.amazonaws.com"));
@@ -139,7 +130,7 @@ TEST(S3Config, ExplicitAddressingWins) {
   EXPECT_EQ(virtual_hosted.request_host(), "bucket.minio.local:9000");
   EXPECT_EQ(resolve_s3_config("s3://bucket?addressing=auto", no_options(), MapEnvironment()).addressing,
             Addressing::VirtualHosted);
-  EXPECT_THAT(invalid_argument_from([] { resolve_s3_config("s3://bucket?addressing=dns", no_options(), MapEnvironment()); }),
+  EXPECT_THAT(error_message(ErrorCode::InvalidArgument, [] { resolve_s3_config("s3://bucket?addressing=dns", no_options(), MapEnvironment()); }),
               HasSubstr("query parameter 'addressing' of 's3://bucket?addressing=dns' is 'dns'"));
 }
 
@@ -225,28 +216,28 @@ TEST(S3Config, ConfigFileUnderHome) {
 TEST(S3Config, ErrorsNameTheirSource) {
   testing::TempDir dir;
   const std::string config_path = dir.write("config", "[default]\nendpoint_url = localhost:9000\n");
-  EXPECT_THAT(invalid_argument_from([&] {
+  EXPECT_THAT(error_message(ErrorCode::InvalidArgument, [&] {
                 resolve_s3_config("s3://bucket", no_options(), testing::env_with({{"AWS_CONFIG_FILE", config_path}}));
               }),
               HasSubstr("key 'endpoint_url' of profile 'default' in " + config_path + " is 'localhost:9000'"));
-  EXPECT_THAT(invalid_argument_from([] {
+  EXPECT_THAT(error_message(ErrorCode::InvalidArgument, [] {
                 resolve_s3_config("s3://bucket", no_options(), testing::env_with({{"AWS_ENDPOINT_URL_S3", "ftp://x"}}));
               }),
               HasSubstr("AWS_ENDPOINT_URL_S3 is 'ftp://x'"));
-  EXPECT_THAT(invalid_argument_from([] {
+  EXPECT_THAT(error_message(ErrorCode::InvalidArgument, [] {
                 resolve_s3_config("s3://bucket?endpoint=http://h/path", no_options(), MapEnvironment());
               }),
               HasSubstr("query parameter 'endpoint'"));
-  EXPECT_THAT(invalid_argument_from([] {
+  EXPECT_THAT(error_message(ErrorCode::InvalidArgument, [] {
                 resolve_s3_config("s3://bucket", no_options(), testing::env_with({{"AWS_REGION", "eu west"}}));
               }),
               HasSubstr("AWS_REGION is 'eu west'"));
   StorageOptions options = no_options();
   options.ca_bundle = dir.file("missing.pem");
-  EXPECT_THAT(invalid_argument_from([&] { resolve_s3_config("s3://bucket", options, MapEnvironment()); }),
+  EXPECT_THAT(error_message(ErrorCode::InvalidArgument, [&] { resolve_s3_config("s3://bucket", options, MapEnvironment()); }),
               HasSubstr("StorageOptions::ca_bundle names the CA bundle '" + dir.file("missing.pem") + "'"));
   const std::string broken_config = dir.write("broken", "[default]\nnot a pair\n");
-  EXPECT_THAT(invalid_argument_from([&] {
+  EXPECT_THAT(error_message(ErrorCode::InvalidArgument, [&] {
                 resolve_s3_config("s3://bucket", no_options(), testing::env_with({{"AWS_CONFIG_FILE", broken_config}}));
               }),
               HasSubstr(broken_config + ":2:"));

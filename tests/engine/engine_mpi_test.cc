@@ -67,7 +67,7 @@ TEST(EngineMpi, EveryMismatchKindNamesTheTensorTheRanksAndTheirHosts) {
                     "tensor 'grad/w': " + std::string(c.field) + " differs: ");
     // The same call again, to read the whole message: both sides named with their hosts.
     Engine engine(*g_context, test_options());
-    const Error error = error_of([&] { c.call(engine, g_context->rank() == odd).wait(); });
+    const Error error = error_from([&] { c.call(engine, g_context->rank() == odd).wait(); });
     EXPECT_NE(error.message().find(sides + " "), std::string::npos) << error.what();
     EXPECT_NE(error.message().find(odd_one + " "), std::string::npos) << error.what();
     if (!topology.host.empty()) EXPECT_NE(error.message().find("(" + topology.hosts[0] + ")"), std::string::npos) << error.what();

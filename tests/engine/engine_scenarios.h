@@ -21,6 +21,7 @@
 
 #include "ronde/allreduce/engine.h"
 #include "ronde/core/half.h"
+#include "support/test_helpers.h"
 
 namespace ronde::engine_test {
 
@@ -279,17 +280,7 @@ inline Engine::Stats random_order(Context& context, EngineOptions options, int t
   return stats;
 }
 
-// The Error an engine call (enqueue and wait) ends with; a test failure when it succeeds.
-template <class Action>
-Error error_of(Action&& action) {
-  try {
-    action();
-  } catch (const Error& error) {
-    return error;
-  }
-  ADD_FAILURE() << "expected a ronde::Error";
-  return Error(ErrorCode::Internal, "no error");
-}
+using ronde::testing::error_from;
 
 // Every rank asks for "grad/w" with something of its own (the rank-dependent part is `tweak`):
 // every rank must get the same Error(Mismatch) whose message contains `expected`, in bounded time.
@@ -298,7 +289,7 @@ void expect_mismatch(Context& context, Tweak tweak, const std::string& expected)
   EngineOptions options = test_options();
   Engine engine(context, options);
   const auto started = std::chrono::steady_clock::now();
-  const Error error = error_of([&] { tweak(engine, context.rank()).wait(); });
+  const Error error = error_from([&] { tweak(engine, context.rank()).wait(); });
   EXPECT_EQ(error.code(), ErrorCode::Mismatch) << error.what();
   EXPECT_NE(error.message().find(expected), std::string::npos) << error.what();
   EXPECT_LT(std::chrono::steady_clock::now() - started, 10s);
@@ -349,7 +340,7 @@ inline void missing_name(Context& context, int missing) {
   const auto started = std::chrono::steady_clock::now();
   if (context.rank() != missing) {
     std::vector<float> data(10, 1.0f);
-    const Error error = error_of([&] { engine.allreduce("lonely", Tensor::of(data), ReduceOp::Sum); });
+    const Error error = error_from([&] { engine.allreduce("lonely", Tensor::of(data), ReduceOp::Sum); });
     EXPECT_EQ(error.code(), ErrorCode::Timeout) << error.what();
     EXPECT_NE(error.message().find("tensor 'lonely'"), std::string::npos) << error.what();
     EXPECT_NE(error.message().find("rank " + std::to_string(missing)), std::string::npos) << error.what();

@@ -103,7 +103,7 @@ TEST(EngineThreads, CachedNameWithChangedShapeOnOneRankIsAMismatch) {
     std::vector<float> first(4, 1.0f);
     engine.allreduce("grad/w", Tensor::of(first), ReduceOp::Sum);
     std::vector<float> second(context.rank() == 1 ? 5 : 4, 1.0f);
-    const Error error = error_of([&] { engine.allreduce("grad/w", Tensor::of(second), ReduceOp::Sum); });
+    const Error error = error_from([&] { engine.allreduce("grad/w", Tensor::of(second), ReduceOp::Sum); });
     EXPECT_EQ(error.code(), ErrorCode::Mismatch);
     EXPECT_NE(error.message().find("tensor 'grad/w': shape differs: rank 0 [4], rank 1 [5]"), std::string::npos)
         << error.what();
@@ -181,7 +181,7 @@ TEST(EngineThreads, AllgatherWhileARankHasJoinedFailsNamingIt) {
     }
     std::vector<float> rows(4, 1.0f);
     const Tensor input(rows.data(), DType::F32, {2, 2});
-    const Error error = error_of([&] {
+    const Error error = error_from([&] {
       engine.allgather_async("g", input, [](const std::vector<std::int64_t>&) { return Tensor(); }).wait();
     });
     EXPECT_EQ(error.code(), ErrorCode::InvalidArgument);
@@ -261,11 +261,11 @@ TEST(EngineThreads, ShutdownCancelsPendingHandlesAndLaterEnqueues) {
     if (context.rank() == 0) only_here = engine.allreduce_async("rank0-only", Tensor::of(mine), ReduceOp::Sum);
     engine.shutdown();
     if (context.rank() == 0) {
-      const Error error = error_of([&] { only_here.wait(); });
+      const Error error = error_from([&] { only_here.wait(); });
       EXPECT_EQ(error.code(), ErrorCode::Cancelled);
       EXPECT_NE(error.message().find("rank0-only"), std::string::npos) << error.what();
     }
-    const Error later = error_of([&] { engine.allreduce("late", Tensor::of(mine), ReduceOp::Sum); });
+    const Error later = error_from([&] { engine.allreduce("late", Tensor::of(mine), ReduceOp::Sum); });
     EXPECT_EQ(later.code(), ErrorCode::Cancelled);
     engine.shutdown();  // again: returns at once
   });
@@ -280,7 +280,7 @@ TEST(EngineThreads, OneRankShuttingDownStopsEveryRank) {
       return;
     }
     // Never submitted by rank 2: cancelled rather than hanging.
-    const Error error = error_of([&] { engine.allreduce("never", Tensor::of(data), ReduceOp::Sum); });
+    const Error error = error_from([&] { engine.allreduce("never", Tensor::of(data), ReduceOp::Sum); });
     EXPECT_EQ(error.code(), ErrorCode::Cancelled);
   });
 }
@@ -294,7 +294,7 @@ TEST(EngineThreads, DuplicatePendingNameIsInvalidArgument) {
     if (context.rank() == 1) done.wait();  // rank 0's "x" stays pending until rank 1 enqueues it
     Handle h = engine.allreduce_async("x", Tensor::of(data), ReduceOp::Sum);
     if (context.rank() == 0) {
-      const Error error = error_of([&] { engine.allreduce_async("x", Tensor::of(other), ReduceOp::Sum); });
+      const Error error = error_from([&] { engine.allreduce_async("x", Tensor::of(other), ReduceOp::Sum); });
       EXPECT_EQ(error.code(), ErrorCode::InvalidArgument);
       EXPECT_NE(error.message().find("'x' is already pending"), std::string::npos) << error.what();
       tried.set_value();
@@ -343,7 +343,7 @@ TEST(EngineThreads, CollectiveErrorOnOneRankReachesTheOthers) {
     Engine engine(context, test_options());
     std::vector<float> rows(4, 1.0f);
     const Tensor input(rows.data(), DType::F32, {2, 2});
-    const Error error = error_of([&] {
+    const Error error = error_from([&] {
       engine.allgather_async("g", input, [&](const std::vector<std::int64_t>&) -> Tensor {
         if (context.rank() == 1) throw Error(ErrorCode::InvalidArgument, "no memory for you");
         static thread_local std::vector<float> out;
@@ -363,13 +363,13 @@ TEST(EngineThreads, ArgumentErrorsThrowAtEnqueue) {
   run_ranks(2, [](Context& context) {
     Engine engine(context, test_options());
     std::vector<float> a(4), b(5);
-    EXPECT_EQ(error_of([&] { engine.allreduce_async("e", Tensor::of(a), Tensor::of(b), ReduceOp::Sum); }).code(),
+    EXPECT_EQ(error_from([&] { engine.allreduce_async("e", Tensor::of(a), Tensor::of(b), ReduceOp::Sum); }).code(),
               ErrorCode::InvalidArgument);
-    EXPECT_EQ(error_of([&] { engine.broadcast_async("e", Tensor::of(a), 7); }).code(), ErrorCode::InvalidArgument);
+    EXPECT_EQ(error_from([&] { engine.broadcast_async("e", Tensor::of(a), 7); }).code(), ErrorCode::InvalidArgument);
     std::vector<std::int32_t> ints(3);
     CallOptions scaled;
     scaled.scale.prescale = 2.0;
-    EXPECT_EQ(error_of([&] { engine.allreduce_async("e", Tensor::of(ints), ReduceOp::Sum, scaled); }).code(),
+    EXPECT_EQ(error_from([&] { engine.allreduce_async("e", Tensor::of(ints), ReduceOp::Sum, scaled); }).code(),
               ErrorCode::InvalidArgument);
   });
 }
@@ -400,9 +400,9 @@ TEST(EngineThreads, OptionsFromEnvironment) {
   EXPECT_EQ(options.compression, Compression::BFloat16);
   EXPECT_EQ(options.collectives.segment_bytes, 4096u);
   EXPECT_EQ(EngineOptions::from_env(testing::env_of({{"RONDE_COMPRESSION", "fp16"}})).compression, Compression::Float16);
-  EXPECT_EQ(error_of([] { EngineOptions::from_env(testing::env_of({{"RONDE_COMPRESSION", "zip"}})); }).code(),
+  EXPECT_EQ(error_from([] { EngineOptions::from_env(testing::env_of({{"RONDE_COMPRESSION", "zip"}})); }).code(),
             ErrorCode::InvalidArgument);
-  EXPECT_EQ(error_of([] { EngineOptions::from_env(testing::env_of({{"RONDE_CACHE_CAPACITY", "-1"}})); }).code(),
+  EXPECT_EQ(error_from([] { EngineOptions::from_env(testing::env_of({{"RONDE_CACHE_CAPACITY", "-1"}})); }).code(),
             ErrorCode::InvalidArgument);
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ronde/core/error.h"
+#include "support/test_helpers.h"
 
 namespace ronde::testing {
 
@@ -67,18 +68,7 @@ std::vector<std::string> keys_of(const std::vector<ObjectInfo>& objects) {
   return keys;
 }
 
-// Runs `body`, expecting ronde::Error with `code`; returns its message.
-template <class Body>
-std::string error_of(ErrorCode code, Body&& body) {
-  try {
-    body();
-  } catch (const Error& error) {
-    EXPECT_EQ(to_string(error.code()), to_string(code)) << error.what();
-    return error.message();
-  }
-  ADD_FAILURE() << "expected Error(" << to_string(code) << ")";
-  return {};
-}
+using ronde::testing::error_message;
 
 // Records progress calls and checks they never run concurrently and never go backwards.
 class ProgressLog {
@@ -269,14 +259,14 @@ TEST_P(StorageSuite, RangeAcrossPartsOfLargeObject) {
 TEST_P(StorageSuite, RangeBeyondTheEndIsInvalidArgument) {
   storage_->put("ranged", pattern(1000, 10));
   std::vector<std::byte> buffer(2000);
-  EXPECT_THAT(error_of(ErrorCode::InvalidArgument, [&] { storage_->get("ranged", buffer, {.offset = 1001}); }),
+  EXPECT_THAT(error_message(ErrorCode::InvalidArgument, [&] { storage_->get("ranged", buffer, {.offset = 1001}); }),
               HasSubstr("ranged"));
-  error_of(ErrorCode::InvalidArgument, [&] { storage_->get("ranged", buffer, {.offset = 990, .length = 11}); });
-  error_of(ErrorCode::InvalidArgument, [&] { storage_->get("ranged", buffer, {.offset = 0, .length = 1001}); });
-  error_of(ErrorCode::InvalidArgument, [&] { storage_->get_all("ranged", {.offset = 5000}); });
-  error_of(ErrorCode::InvalidArgument, [&] { streamed_get(*storage_, "ranged", {.offset = 2000}); });
+  error_message(ErrorCode::InvalidArgument, [&] { storage_->get("ranged", buffer, {.offset = 990, .length = 11}); });
+  error_message(ErrorCode::InvalidArgument, [&] { storage_->get("ranged", buffer, {.offset = 0, .length = 1001}); });
+  error_message(ErrorCode::InvalidArgument, [&] { storage_->get_all("ranged", {.offset = 5000}); });
+  error_message(ErrorCode::InvalidArgument, [&] { streamed_get(*storage_, "ranged", {.offset = 2000}); });
   std::vector<std::byte> small(10);
-  error_of(ErrorCode::InvalidArgument, [&] { storage_->get("ranged", small); });  // buffer too small
+  error_message(ErrorCode::InvalidArgument, [&] { storage_->get("ranged", small); });  // buffer too small
 }
 
 // ---- streams ----------------------------------------------------------------------------------
@@ -318,10 +308,10 @@ TEST_P(StorageSuite, FailedStreamedPutLeavesNothing) {
 
 TEST_P(StorageSuite, CreateOnlyRefusesExistingKey) {
   storage_->put("manifest.json", bytes_of("first"), {.create_only = true});
-  EXPECT_THAT(error_of(ErrorCode::AlreadyExists,
+  EXPECT_THAT(error_message(ErrorCode::AlreadyExists,
                        [&] { storage_->put("manifest.json", bytes_of("second"), {.create_only = true}); }),
               HasSubstr("manifest.json"));
-  EXPECT_THAT(error_of(ErrorCode::AlreadyExists,
+  EXPECT_THAT(error_message(ErrorCode::AlreadyExists,
                        [&] {
                          const auto data = bytes_of("third");
                          storage_->put_stream("manifest.json", chunked_source(data), {.create_only = true});
@@ -334,7 +324,7 @@ TEST_P(StorageSuite, CreateOnlyRefusesExistingKey) {
 TEST_P(StorageSuite, CreateOnlyRefusesExistingKeyForLargeObjects) {
   const auto data = pattern(6 * kMiB, 13);
   storage_->put("big", data, {.create_only = true});
-  error_of(ErrorCode::AlreadyExists, [&] { storage_->put("big", pattern(6 * kMiB, 14), {.create_only = true}); });
+  error_message(ErrorCode::AlreadyExists, [&] { storage_->put("big", pattern(6 * kMiB, 14), {.create_only = true}); });
   EXPECT_EQ(storage_->get_all("big"), data);
   EXPECT_TRUE(storage_->list_pending_uploads().empty()) << "a refused create_only put left an upload open";
 }
@@ -375,14 +365,14 @@ TEST_P(StorageSuite, ExactlyOneRacingCreateOnlyPutWins) {
 
 TEST_P(StorageSuite, MissingKeyIsNotFoundNamingTheKey) {
   std::vector<std::byte> buffer(10);
-  EXPECT_THAT(error_of(ErrorCode::NotFound, [&] { storage_->get("no/such-key", buffer); }), HasSubstr("no/such-key"));
-  EXPECT_THAT(error_of(ErrorCode::NotFound, [&] { storage_->head("no/such-key"); }), HasSubstr("no/such-key"));
-  EXPECT_THAT(error_of(ErrorCode::NotFound, [&] { storage_->get_all("no/such-key"); }), HasSubstr("no/such-key"));
-  EXPECT_THAT(error_of(ErrorCode::NotFound, [&] { streamed_get(*storage_, "no/such-key"); }), HasSubstr("no/such-key"));
+  EXPECT_THAT(error_message(ErrorCode::NotFound, [&] { storage_->get("no/such-key", buffer); }), HasSubstr("no/such-key"));
+  EXPECT_THAT(error_message(ErrorCode::NotFound, [&] { storage_->head("no/such-key"); }), HasSubstr("no/such-key"));
+  EXPECT_THAT(error_message(ErrorCode::NotFound, [&] { storage_->get_all("no/such-key"); }), HasSubstr("no/such-key"));
+  EXPECT_THAT(error_message(ErrorCode::NotFound, [&] { streamed_get(*storage_, "no/such-key"); }), HasSubstr("no/such-key"));
   EXPECT_FALSE(storage_->try_head("no/such-key"));
   storage_->put("dir/child", bytes_of("c"));
   EXPECT_FALSE(storage_->try_head("dir")) << "a prefix is not an object";
-  error_of(ErrorCode::NotFound, [&] { storage_->get_all("dir"); });
+  error_message(ErrorCode::NotFound, [&] { storage_->get_all("dir"); });
 }
 
 TEST_P(StorageSuite, RemoveDeletesAndMissingKeyIsFine) {
@@ -409,7 +399,7 @@ TEST_P(StorageSuite, RemoveAllRemovesEveryNamedKey) {
   EXPECT_EQ(keys_of(storage_->list()), (std::vector<std::string>{"batch/20", "batch/21", "batch/22", "batch/23",
                                                                   "batch/24"}));
   storage_->remove_all({});
-  error_of(ErrorCode::InvalidArgument, [&] {
+  error_message(ErrorCode::InvalidArgument, [&] {
     const std::vector<std::string> bad = {"batch/20", "bad//key"};
     storage_->remove_all(bad);
   });
@@ -472,8 +462,8 @@ TEST_P(StorageSuite, ListPagesOfExactlyMaxKeys) {
 }
 
 TEST_P(StorageSuite, ListRejectsMaxKeysOutsideOneToThousand) {
-  error_of(ErrorCode::InvalidArgument, [&] { storage_->list_page("", "", 0); });
-  error_of(ErrorCode::InvalidArgument, [&] { storage_->list_page("", "", 1001); });
+  error_message(ErrorCode::InvalidArgument, [&] { storage_->list_page("", "", 0); });
+  error_message(ErrorCode::InvalidArgument, [&] { storage_->list_page("", "", 1001); });
 }
 
 TEST_P(StorageSuite, ListsAndRemovesMoreThanOnePageOfKeys) {
@@ -524,12 +514,12 @@ TEST_P(StorageSuite, InvalidKeysAreRejectedNamingTheKey) {
                                  "nul\0byte"s}) {
     SCOPED_TRACE("key '" + key + "'");
     std::vector<std::byte> buffer(10);
-    error_of(ErrorCode::InvalidArgument, [&] { storage_->put(key, bytes_of("v")); });
-    error_of(ErrorCode::InvalidArgument, [&] { storage_->get(key, buffer); });
-    error_of(ErrorCode::InvalidArgument, [&] { storage_->head(key); });
-    error_of(ErrorCode::InvalidArgument, [&] { storage_->remove(key); });
+    error_message(ErrorCode::InvalidArgument, [&] { storage_->put(key, bytes_of("v")); });
+    error_message(ErrorCode::InvalidArgument, [&] { storage_->get(key, buffer); });
+    error_message(ErrorCode::InvalidArgument, [&] { storage_->head(key); });
+    error_message(ErrorCode::InvalidArgument, [&] { storage_->remove(key); });
   }
-  EXPECT_THAT(error_of(ErrorCode::InvalidArgument, [&] { storage_->put("up/../escape", bytes_of("v")); }),
+  EXPECT_THAT(error_message(ErrorCode::InvalidArgument, [&] { storage_->put("up/../escape", bytes_of("v")); }),
               HasSubstr("up/../escape"));
   EXPECT_TRUE(storage_->list().empty());
 }

@@ -1,4 +1,5 @@
-// Small helpers shared by the unit tests.
+// Small helpers shared by ronde's tests: environments from literals, and the one way a test
+// expects a ronde::Error.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -27,6 +28,19 @@ inline Error error_from(const std::function<void()>& action) {
   }
   ADD_FAILURE() << "expected a ronde::Error";
   return Error(ErrorCode::Internal, "no error thrown");
+}
+
+// The message of the Error `action` throws, which must carry `code`: a test failure when it
+// throws none (the message is then empty) or one with another code.
+inline std::string error_message(ErrorCode code, const std::function<void()>& action) {
+  try {
+    action();
+  } catch (const Error& error) {
+    EXPECT_EQ(to_string(error.code()), to_string(code)) << error.what();
+    return error.message();
+  }
+  ADD_FAILURE() << "expected Error(" << to_string(code) << ")";
+  return {};
 }
 
 }  // namespace ronde::testing

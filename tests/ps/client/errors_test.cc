@@ -10,27 +10,19 @@
 
 #include "client_fixture.h"
 #include "ronde/core/error.h"
+#include "support/test_helpers.h"
 
 namespace ronde::ps::testing {
 namespace {
 
-template <class Body>
-Error expect_error(Body&& body) {
-  try {
-    body();
-  } catch (const Error& error) {
-    return error;
-  }
-  ADD_FAILURE() << "no ronde::Error was thrown";
-  return Error(ErrorCode::Internal, "none");
-}
+using ronde::testing::error_from;
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 TEST(ClientErrors, UnreachableServerIsUnavailableNamingIt) {
   ClientOptions options = client_options({"127.0.0.1:1"}, 0, 1);  // nothing listens on port 1
   options.retry_budget = std::chrono::milliseconds(400);
-  const Error error = expect_error([&] { Client client(options); });
+  const Error error = error_from([&] { Client client(options); });
   EXPECT_EQ(error.code(), ErrorCode::Unavailable) << error.message();
   EXPECT_TRUE(contains(error.message(), "127.0.0.1:1")) << error.message();
 }
@@ -44,7 +36,7 @@ TEST(ClientErrors, ServerGoneMidTrainingFailsTheCallNamingIt) {
   client.declare("w", Tensor::of(values)).get();
   const std::string address = servers[0].address();
   servers[0].stop(SIGKILL);
-  const Error error = expect_error([&] { client.push("w", Tensor::of(values)).get(); });
+  const Error error = error_from([&] { client.push("w", Tensor::of(values)).get(); });
   EXPECT_EQ(error.code(), ErrorCode::Unavailable);
   EXPECT_TRUE(contains(error.message(), address)) << error.message();
   EXPECT_TRUE(contains(error.message(), "'w'")) << error.message();
@@ -58,7 +50,7 @@ TEST(ClientErrors, DeclareMismatchNamesBothShapes) {
 
   Client second(client_options(servers.addresses(), 1, 2));
   std::vector<float> four(4, 1.0f);
-  const Error shape = expect_error([&] { second.declare("w", Tensor(four.data(), DType::F32, {4})).get(); });
+  const Error shape = error_from([&] { second.declare("w", Tensor(four.data(), DType::F32, {4})).get(); });
   EXPECT_EQ(shape.code(), ErrorCode::InvalidArgument);
   EXPECT_TRUE(contains(shape.message(), "'w'")) << shape.message();
   EXPECT_TRUE(contains(shape.message(), "2, 3") || contains(shape.message(), "2,3")) << shape.message();
@@ -66,12 +58,12 @@ TEST(ClientErrors, DeclareMismatchNamesBothShapes) {
 
   std::vector<double> six_doubles(6, 1.0);
   Client third(client_options(servers.addresses(), 1, 2));
-  const Error dtype = expect_error([&] { third.declare("w", Tensor(six_doubles.data(), DType::F64, {2, 3})).get(); });
+  const Error dtype = error_from([&] { third.declare("w", Tensor(six_doubles.data(), DType::F64, {2, 3})).get(); });
   EXPECT_EQ(dtype.code(), ErrorCode::InvalidArgument);
   EXPECT_TRUE(contains(dtype.message(), "f64") && contains(dtype.message(), "f32")) << dtype.message();
 
   // The same client declaring again with another shape is refused before anything is sent.
-  const Error local = expect_error([&] { first.declare("w", Tensor(four.data(), DType::F32, {4})); });
+  const Error local = error_from([&] { first.declare("w", Tensor(four.data(), DType::F32, {4})); });
   EXPECT_EQ(local.code(), ErrorCode::InvalidArgument);
   EXPECT_TRUE(contains(local.message(), "[2,3]") && contains(local.message(), "[4]")) << local.message();
   // The server kept serving, and the tensor is as declared.
@@ -84,34 +76,34 @@ TEST(ClientErrors, LocalMisuseIsRefusedBeforeSending) {
   ServerGroup servers(1, {"--workers", "1", "--mode", "async", "--optimizer", "sum"});
   Client client(client_options(servers.addresses(), 0, 1));
   std::vector<float> values(4, 0.0f);
-  EXPECT_EQ(expect_error([&] { client.push("nope", Tensor::of(values)); }).code(), ErrorCode::NotFound);
-  EXPECT_EQ(expect_error([&] { client.step("nope"); }).code(), ErrorCode::NotFound);
+  EXPECT_EQ(error_from([&] { client.push("nope", Tensor::of(values)); }).code(), ErrorCode::NotFound);
+  EXPECT_EQ(error_from([&] { client.step("nope"); }).code(), ErrorCode::NotFound);
   client.declare("w", Tensor::of(values)).get();
   std::vector<float> three(3, 0.0f);
-  const Error wrong = expect_error([&] { client.push("w", Tensor::of(three)); });
+  const Error wrong = error_from([&] { client.push("w", Tensor::of(three)); });
   EXPECT_EQ(wrong.code(), ErrorCode::InvalidArgument);
   EXPECT_TRUE(contains(wrong.message(), "[3]") && contains(wrong.message(), "[4]")) << wrong.message();
-  EXPECT_EQ(expect_error([&] { client.push_pull("w", Tensor::of(values), Tensor::of(values)); }).code(),
+  EXPECT_EQ(error_from([&] { client.push_pull("w", Tensor::of(values), Tensor::of(values)); }).code(),
             ErrorCode::InvalidArgument);  // overlapping gradient and output
-  EXPECT_EQ(expect_error([&] { client.declare_rows("w", DType::F32, 2); }).code(), ErrorCode::InvalidArgument);
+  EXPECT_EQ(error_from([&] { client.declare_rows("w", DType::F32, 2); }).code(), ErrorCode::InvalidArgument);
   client.declare_rows("rows", DType::F32, 2).get();
   const std::vector<std::int64_t> ids = {1, 2};
-  EXPECT_EQ(expect_error([&] { client.push_rows("rows", ids, Tensor::of(three)); }).code(), ErrorCode::InvalidArgument);
-  EXPECT_EQ(expect_error([&] { client.pull("rows", Tensor::of(values)); }).code(), ErrorCode::NotFound);
+  EXPECT_EQ(error_from([&] { client.push_rows("rows", ids, Tensor::of(three)); }).code(), ErrorCode::InvalidArgument);
+  EXPECT_EQ(error_from([&] { client.pull("rows", Tensor::of(values)); }).code(), ErrorCode::NotFound);
 }
 
 TEST(ClientErrors, ServerListMustMatchTheServers) {
   ServerGroup servers(2, {"--workers", "1", "--mode", "async", "--optimizer", "sum"});
   auto swapped = servers.addresses();
   std::swap(swapped[0], swapped[1]);
-  const Error order = expect_error([&] { Client client(client_options(swapped, 0, 1)); });
+  const Error order = error_from([&] { Client client(client_options(swapped, 0, 1)); });
   EXPECT_EQ(order.code(), ErrorCode::InvalidArgument);
   EXPECT_TRUE(contains(order.message(), "shard")) << order.message();
 
-  const Error count = expect_error([&] { Client client(client_options({servers[0].address()}, 0, 1)); });
+  const Error count = error_from([&] { Client client(client_options({servers[0].address()}, 0, 1)); });
   EXPECT_EQ(count.code(), ErrorCode::InvalidArgument);
 
-  const Error workers = expect_error([&] { Client client(client_options(servers.addresses(), 0, 3)); });
+  const Error workers = error_from([&] { Client client(client_options(servers.addresses(), 0, 3)); });
   EXPECT_EQ(workers.code(), ErrorCode::InvalidArgument);
   EXPECT_TRUE(contains(workers.message(), "workers")) << workers.message();
 }
@@ -132,7 +124,7 @@ TEST(ClientErrors, FailedPushLeavesTheStepSoTheNextPushIsAccepted) {
   std::vector<float> ones(3, 1.0f), tens(3, 10.0f);
 
   w0.push("w", Tensor::of(ones)).get();  // step 0
-  const Error timeout = expect_error([&] { w0.push("w", Tensor::of(ones)).get(); });  // step 1
+  const Error timeout = error_from([&] { w0.push("w", Tensor::of(ones)).get(); });  // step 1
   EXPECT_EQ(timeout.code(), ErrorCode::Timeout) << timeout.message();
   EXPECT_TRUE(contains(timeout.message(), servers[0].address())) << timeout.message();
   EXPECT_EQ(w0.step("w"), 1);
@@ -150,7 +142,7 @@ TEST(ClientErrors, FailedPushLeavesTheStepSoTheNextPushIsAccepted) {
   std::vector<float> row_ones(2, 1.0f), row_tens(2, 10.0f), pulled(2, 0.0f);
   auto rows = [](std::vector<float>& row) { return Tensor(row.data(), DType::F32, {1, 2}); };
   w0.push_rows("emb", ids, rows(row_ones)).get();  // step 0
-  EXPECT_EQ(expect_error([&] { w0.push_rows("emb", ids, rows(row_ones)).get(); }).code(), ErrorCode::Timeout);
+  EXPECT_EQ(error_from([&] { w0.push_rows("emb", ids, rows(row_ones)).get(); }).code(), ErrorCode::Timeout);
   EXPECT_EQ(w0.step("emb"), 1);
   w1.push_rows("emb", ids, rows(row_tens)).get();
   w0.push_rows("emb", ids, rows(row_ones)).get();  // step 1 again: accepted
@@ -168,15 +160,15 @@ TEST(ClientErrors, HugeShapesAreRefusedBeforeAnythingIsSent) {
   // 2^62 elements: the count fits in an int64, its 2^64 bytes of f32 do not. No ronde::Tensor can
   // describe them (core refuses the shape, naming it), so the declare never starts; ShardMap's own
   // check of such shapes is in shard_map_test.cc.
-  const Error dense = expect_error([&] { client.declare("huge", Tensor(&dummy, DType::F32, {1LL << 31, 1LL << 31})); });
+  const Error dense = error_from([&] { client.declare("huge", Tensor(&dummy, DType::F32, {1LL << 31, 1LL << 31})); });
   EXPECT_EQ(dense.code(), ErrorCode::InvalidArgument);
   EXPECT_TRUE(contains(dense.message(), "[2147483648,2147483648]")) << dense.message();
   // Rows of 2^62 f32 elements: 2^64 bytes each.
-  const Error rows = expect_error([&] { client.declare_rows("wide", DType::F32, 1LL << 62); });
+  const Error rows = error_from([&] { client.declare_rows("wide", DType::F32, 1LL << 62); });
   EXPECT_EQ(rows.code(), ErrorCode::InvalidArgument);
   EXPECT_TRUE(contains(rows.message(), "'wide'") && contains(rows.message(), "4611686018427387904")) << rows.message();
   // Nothing reached the server, and the client still works.
-  EXPECT_EQ(expect_error([&] { client.step("wide"); }).code(), ErrorCode::NotFound);
+  EXPECT_EQ(error_from([&] { client.step("wide"); }).code(), ErrorCode::NotFound);
   std::vector<float> values = {1, 2};
   client.declare("w", Tensor::of(values)).get();
   EXPECT_EQ(client.step("w"), 0);
