@@ -9,14 +9,16 @@
 
 #include "engine_scenarios.h"
 #include "ronde/core/context.h"
+#include "support/mpi_gtest_main.h"
 
 namespace ronde::engine_test {
+
+using ronde::testing::mpi_test_context;
+
 namespace {
 
-Context* g_context = nullptr;  // owned by main(): the binary's single MPI session
-
 TEST(EngineMpi, RandomOrderWithFusion) {
-  const Engine::Stats stats = random_order(*g_context, test_options(), 200, 3, 101);
+  const Engine::Stats stats = random_order(mpi_test_context(), test_options(), 200, 3, 101);
   EXPECT_GT(stats.cache_hits, 0u);
 }
 
@@ -24,13 +26,13 @@ TEST(EngineMpi, RandomOrderWithoutFusionOrCache) {
   EngineOptions options = test_options();
   options.fusion_threshold = 0;
   options.cache_capacity = 0;
-  random_order(*g_context, options, 120, 2, 102);
+  random_order(mpi_test_context(), options, 120, 2, 102);
 }
 
 TEST(EngineMpi, DtypeMismatchReachesEveryRank) {
   std::vector<float> f(3, 1.0f);
   std::vector<double> d(3, 1.0);
-  expect_mismatch(*g_context, [&](Engine& engine, int rank) {
+  expect_mismatch(mpi_test_context(), [&](Engine& engine, int rank) {
     return rank == 1 ? engine.allreduce_async("grad/w", Tensor::of(d), ReduceOp::Sum)
                      : engine.allreduce_async("grad/w", Tensor::of(f), ReduceOp::Sum);
   }, "tensor 'grad/w': dtype differs: ");
@@ -39,9 +41,9 @@ TEST(EngineMpi, DtypeMismatchReachesEveryRank) {
 // Every field the ranks must agree on, disagreed by the last rank alone: every rank gets the
 // same Mismatch naming the tensor, the field, and the ranks on each side with their hosts.
 TEST(EngineMpi, EveryMismatchKindNamesTheTensorTheRanksAndTheirHosts) {
-  const int size = g_context->size(), odd = size - 1;
+  const int size = mpi_test_context().size(), odd = size - 1;
   if (size < 2) GTEST_SKIP() << "needs at least 2 ranks";
-  const Topology& topology = g_context->topology();
+  const Topology& topology = mpi_test_context().topology();
   std::vector<int> others(static_cast<std::size_t>(size - 1));
   std::iota(others.begin(), others.end(), 0);
   const std::string sides = topology.ranks_phrase(others);
@@ -63,32 +65,20 @@ TEST(EngineMpi, EveryMismatchKindNamesTheTensorTheRanksAndTheirHosts) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.field);
-    expect_mismatch(*g_context, [&](Engine& engine, int rank) { return c.call(engine, rank == odd); },
+    expect_mismatch(mpi_test_context(), [&](Engine& engine, int rank) { return c.call(engine, rank == odd); },
                     "tensor 'grad/w': " + std::string(c.field) + " differs: ");
     // The same call again, to read the whole message: both sides named with their hosts.
-    Engine engine(*g_context, test_options());
-    const Error error = error_from([&] { c.call(engine, g_context->rank() == odd).wait(); });
+    Engine engine(mpi_test_context(), test_options());
+    const Error error = error_from([&] { c.call(engine, mpi_test_context().rank() == odd).wait(); });
     EXPECT_NE(error.message().find(sides + " "), std::string::npos) << error.what();
     EXPECT_NE(error.message().find(odd_one + " "), std::string::npos) << error.what();
     if (!topology.host.empty()) EXPECT_NE(error.message().find("(" + topology.hosts[0] + ")"), std::string::npos) << error.what();
   }
 }
 
-TEST(EngineMpi, MissingNameTimesOut) { missing_name(*g_context, g_context->size() - 1); }
+TEST(EngineMpi, MissingNameTimesOut) { missing_name(mpi_test_context(), mpi_test_context().size() - 1); }
 
-TEST(EngineMpi, JoinWithUnevenBatches) { join_uneven(*g_context, test_options()); }
+TEST(EngineMpi, JoinWithUnevenBatches) { join_uneven(mpi_test_context(), test_options()); }
 
 }  // namespace
 }  // namespace ronde::engine_test
-
-int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
-  ronde::Context context = ronde::init();
-  ronde::engine_test::g_context = &context;
-  // Only rank 0 prints GoogleTest's progress; every rank's failures still fail its exit code.
-  if (context.rank() != 0) {
-    auto& listeners = ::testing::UnitTest::GetInstance()->listeners();
-    delete listeners.Release(listeners.default_result_printer());
-  }
-  return RUN_ALL_TESTS();
-}

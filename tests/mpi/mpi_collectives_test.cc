@@ -21,12 +21,11 @@
 #include "ronde/allreduce/collectives.h"
 #include "ronde/core/context.h"
 #include "ronde/core/error.h"
+#include "support/mpi_gtest_main.h"
 
 namespace {
 
-ronde::Context* g_context = nullptr;  // owned by main(); the test binary's single MPI session
-
-ronde::Context& context() { return *g_context; }
+ronde::Context& context() { return ronde::testing::mpi_test_context(); }
 int rank() { return context().rank(); }
 int size() { return context().size(); }
 // How errors name rank r: "rank 1 (h2)" with its host.
@@ -492,19 +491,3 @@ TEST(MpiTopology, MatchesMpi) {
 }
 
 }  // namespace
-
-int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
-  ronde::Context context = ronde::init();
-  g_context = &context;
-  // Only rank 0 prints the progress of passing tests; every rank prints its failures.
-  if (context.rank() != 0) {
-    auto& listeners = ::testing::UnitTest::GetInstance()->listeners();
-    delete listeners.Release(listeners.default_result_printer());
-  }
-  int failed = RUN_ALL_TESTS();
-  // Every rank's result counts: any failure fails the whole run (mpirun reports the exit code).
-  MPI_Allreduce(MPI_IN_PLACE, &failed, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-  g_context = nullptr;
-  return failed;
-}

@@ -4,7 +4,6 @@
 // on the averaged gradient, bit for bit, and broadcast_optimizer_state must leave every rank with
 // root's state.
 #include <gtest/gtest.h>
-#include <mpi.h>
 
 #include <string>
 #include <vector>
@@ -12,16 +11,15 @@
 #include "ronde/allreduce/engine.h"
 #include "ronde/core/context.h"
 #include "ronde/training/distributed_optimizer.h"
+#include "support/mpi_gtest_main.h"
 #include "training/reference_model.h"
 
 namespace {
 
-ronde::Context* g_context = nullptr;  // owned by main(); the binary's single MPI session
-
 using namespace ronde::training;
 
 TEST(DistributedOptimizerMpiTest, StepsMatchTheAveragedReference) {
-  ronde::Context& ctx = *g_context;
+  ronde::Context& ctx = ronde::testing::mpi_test_context();
   constexpr int kSteps = 4;
   const int ranks = ctx.size();
   Model reference(kSizes);
@@ -71,17 +69,3 @@ TEST(DistributedOptimizerMpiTest, StepsMatchTheAveragedReference) {
 }
 
 }  // namespace
-
-int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
-  ronde::Context context = ronde::init();
-  g_context = &context;
-  if (context.rank() != 0) {
-    auto& listeners = ::testing::UnitTest::GetInstance()->listeners();
-    delete listeners.Release(listeners.default_result_printer());
-  }
-  int failed = RUN_ALL_TESTS();
-  MPI_Allreduce(MPI_IN_PLACE, &failed, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-  g_context = nullptr;
-  return failed;
-}
