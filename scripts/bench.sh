@@ -303,7 +303,7 @@ cluster_two_by_two() {
   local relabel='{ $2 = $2 "_2x2@" rate; $4 = 2; if (impl != "") $3 = impl; print }'
   for rate in $rates; do
     "$CLUSTER_SH" rate "$([[ $rate == unlimited ]] && echo none || echo "$rate")" 2>/dev/null
-    echo "== cluster (2 hosts x 2 ranks, $rate): allreduce, hierarchical and flat" >&2
+    echo "== cluster (2 hosts x 2 ranks, $rate): allreduce, allgather and broadcast, hierarchical and flat" >&2
     cluster_rows "$csv" "$relabel" -v rate="$rate" -v impl="" -- \
       env RONDE_CLUSTER_QUIET=1 "$CLUSTER_SH" mpirun "$allreduce" "${sizes[@]}" --min-bytes 1MiB --no-progress
     cluster_rows "$csv" "$relabel" -v rate="$rate" -v impl=ronde_flat -- \
@@ -314,10 +314,10 @@ cluster_two_by_two() {
       --mca coll_tuned_allreduce_algorithm 4 "$allreduce" "${sizes[@]}" --min-bytes 1MiB --impls mpi --no-progress
     cluster_rows "$csv" "$relabel" -v rate="$rate" -v impl="" -- \
       env RONDE_CLUSTER_QUIET=1 "$CLUSTER_SH" mpirun "$collectives" "${sizes[@]}" --min-bytes 1MiB --no-progress \
-      --collectives allgather
+      --collectives allgather,broadcast
     cluster_rows "$csv" "$relabel" -v rate="$rate" -v impl=ronde_flat -- \
       env RONDE_CLUSTER_QUIET=1 RONDE_HIERARCHY=flat "$CLUSTER_SH" mpirun "$collectives" "${sizes[@]}" --min-bytes 1MiB \
-      --no-progress --collectives allgather --impls ronde
+      --no-progress --collectives allgather,broadcast --impls ronde
   done
   "$CLUSTER_SH" down >/dev/null 2>&1 || true
   trap - EXIT

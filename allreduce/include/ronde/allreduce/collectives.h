@@ -76,7 +76,7 @@ struct CollectiveOptions {
   // share, so a host's link carries 2(H-1)/H of the buffer instead of the flat ring's 2(n-1)/n
   // (allgather: gathers across hosts per local rank, then shares within the host; broadcast:
   // chains across hosts, then shares within each host); on one host it is the shared-memory
-  // steps alone. Auto takes it for buffers (allgather: outputs) above
+  // steps alone. Auto takes it (broadcast: on one host only) for buffers (allgather: outputs) above
   // small_allreduce_bytes when every host runs the same number (>= 2) of ranks; Hierarchical
   // forces it for every size (an uneven layout is then an error); Flat never.
   // RONDE_HIERARCHY (auto, flat, hierarchical).
