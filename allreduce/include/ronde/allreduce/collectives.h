@@ -154,8 +154,9 @@ class Collectives {
   const CollectiveOptions& options() const { return options_; }
 
  private:
-  // Whether a host allreduce, allgather or broadcast of `bytes` takes the hierarchical path (the same answer
-  // on every rank: it depends only on options, topology and what the agreement check compares).
+  // Whether a host allreduce, allgather or broadcast of `bytes` can take the hierarchical path
+  // (the same answer on every rank: it depends only on options, topology and what the agreement
+  // check compares; broadcast narrows it to one host under Auto).
   bool hierarchical_path(std::size_t bytes) const;
   // Whether an allreduce takes recursive doubling (small host buffers), folded into the agreement
   // check when that is on.
@@ -184,7 +185,7 @@ class Collectives {
   std::unique_ptr<HierarchicalCollectives> hierarchical_;
   bool hierarchical_failed_ = false;
   bool across_hosts_ = false;                 // the group spans more than one host
-  std::size_t network_segment_bytes_ = 0;     // network_segment(); 0 until first asked
+  std::size_t network_segment_bytes_ = 0;     // resolved by network_ring(); 0 until first asked
 };
 
 }  // namespace ronde
